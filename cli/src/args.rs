@@ -1,0 +1,271 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Keep IOC collections and match events against them, in-process.
+#[derive(Debug, Parser)]
+#[command(name = "iocmatch", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The store file.
+    #[arg(long, global = true, env = "IOCMATCH_DB", default_value = "./iocmatch.db")]
+    pub db: PathBuf,
+    /// Print JSON for machines instead of tables for people.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, list, show, update and delete collections.
+    #[command(subcommand)]
+    Collection(CollectionCmd),
+    /// Create and list communities (tenants).
+    #[command(subcommand)]
+    Community(CommunityCmd),
+    /// Import indicators into a collection.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// List, search, show, edit and revoke indicators.
+    #[command(subcommand)]
+    Indicator(IndicatorCmd),
+    /// Register and list threats that indicators relate to.
+    #[command(subcommand)]
+    Threat(ThreatCmd),
+    /// Show (or set) the per-community indicator limit and the count against it.
+    Limit {
+        /// The community (default: the default community).
+        #[arg(long)]
+        community: Option<String>,
+        /// Set the maximum number of active indicators per community for this store.
+        #[arg(long)]
+        set: Option<u64>,
+    },
+}
+
+/// Page selection.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PageArgs {
+    /// Items to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// Items to show at most.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u64,
+}
+
+/// Collection commands.
+#[derive(Debug, Subcommand)]
+pub enum CollectionCmd {
+    /// Create a collection.
+    Create {
+        /// Its name, unique within its community.
+        name: String,
+        /// A description (at most 500 characters).
+        #[arg(long)]
+        description: Option<String>,
+        /// The community (id or name); the default community otherwise.
+        #[arg(long)]
+        community: Option<String>,
+        /// Let sub-communities of its community see it.
+        #[arg(long)]
+        available_for_sub_communities: bool,
+    },
+    /// List collections with their indicator counts.
+    List {
+        /// Only this community's collections.
+        #[arg(long)]
+        community: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show one collection.
+    Show {
+        /// Id or name.
+        collection: String,
+    },
+    /// Change a collection.
+    Update {
+        /// Id or name.
+        collection: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new description.
+        #[arg(long, conflicts_with = "clear_description")]
+        description: Option<String>,
+        /// Remove the description.
+        #[arg(long)]
+        clear_description: bool,
+        /// Whether sub-communities see it.
+        #[arg(long)]
+        available_for_sub_communities: Option<bool>,
+    },
+    /// Delete a collection and all its indicators.
+    Delete {
+        /// Id or name.
+        collection: String,
+    },
+}
+
+/// Community commands.
+#[derive(Debug, Subcommand)]
+pub enum CommunityCmd {
+    /// Create a community.
+    Create {
+        /// Its unique name.
+        name: String,
+        /// Its parent community (id or name).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List communities.
+    List,
+}
+
+/// Properties given to every imported indicator.
+#[derive(Debug, Args, Clone)]
+pub struct DefaultArgs {
+    /// Start of validity (RFC 3339, YYYY-MM-DD, epoch seconds, `now`); default: now.
+    #[arg(long)]
+    pub valid_from: Option<String>,
+    /// End of validity; default: never.
+    #[arg(long)]
+    pub valid_until: Option<String>,
+    /// Kill chain phases, comma-separated (`delivery,c2`, `mitre-attack:execution`, `TA0011`).
+    #[arg(long)]
+    pub kill_chain: Option<String>,
+    /// A related threat by id, name or alias (repeatable).
+    #[arg(long = "threat")]
+    pub threats: Vec<String>,
+    /// A description (at most 500 characters).
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Force the kind of every value (e.g. `username`); guessed otherwise.
+    #[arg(long)]
+    pub kind: Option<String>,
+}
+
+/// Import commands.
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// One IOC per line (defanged values, comments, `IP:port`, hashes of one file on one line).
+    Text {
+        /// Collection id or name.
+        collection: String,
+        /// The file, or `-` for standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        defaults: DefaultArgs,
+    },
+    /// The spec's batch JSON payload (`default_fields` + `indicators`).
+    Batch {
+        /// Collection id or name.
+        collection: String,
+        /// The JSON file, or `-` for standard input.
+        file: PathBuf,
+    },
+}
+
+/// Indicator commands.
+#[derive(Debug, Subcommand)]
+pub enum IndicatorCmd {
+    /// List the indicators of a collection.
+    List {
+        /// Collection id or name.
+        collection: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Search the indicators of a collection by a part of their value.
+    Search {
+        /// Collection id or name.
+        collection: String,
+        /// Text the value must contain (defanged text is accepted).
+        term: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Show one indicator in its STIX 2.1 shape.
+    Show {
+        /// `indicator--<uuid>`.
+        id: String,
+    },
+    /// Change an indicator (the observable itself cannot change).
+    Edit {
+        /// `indicator--<uuid>`.
+        id: String,
+        /// The observable: only accepted when unchanged.
+        #[arg(long)]
+        value: Option<String>,
+        /// A new description.
+        #[arg(long, conflicts_with = "clear_description")]
+        description: Option<String>,
+        /// Remove the description.
+        #[arg(long)]
+        clear_description: bool,
+        /// A new start of validity.
+        #[arg(long)]
+        valid_from: Option<String>,
+        /// A new end of validity.
+        #[arg(long, conflicts_with = "no_valid_until")]
+        valid_until: Option<String>,
+        /// Make it never expire.
+        #[arg(long)]
+        no_valid_until: bool,
+        /// New kill chain phases, comma-separated (empty string clears them).
+        #[arg(long)]
+        kill_chain: Option<String>,
+        /// New related threats (repeatable; replaces the old ones).
+        #[arg(long = "threat")]
+        threats: Vec<String>,
+        /// Remove every related threat.
+        #[arg(long, conflicts_with = "threats")]
+        clear_threats: bool,
+    },
+    /// Revoke an indicator. This cannot be undone.
+    Revoke {
+        /// `indicator--<uuid>`.
+        id: String,
+    },
+}
+
+/// Filters of indicator listings.
+#[derive(Debug, Args, Clone)]
+pub struct FilterArgs {
+    /// Only this kind (ipv4, domain, sha256, ...).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only revoked indicators.
+    #[arg(long, conflicts_with = "active")]
+    pub revoked: bool,
+    /// Only active indicators.
+    #[arg(long)]
+    pub active: bool,
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+/// Threat commands.
+#[derive(Debug, Subcommand)]
+pub enum ThreatCmd {
+    /// Register a threat.
+    Add {
+        /// Its name.
+        name: String,
+        /// Its STIX id (`intrusion-set--<uuid>`); made when absent.
+        #[arg(long)]
+        id: Option<String>,
+        /// Another name it is known by (repeatable).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        /// STIX type for a made id.
+        #[arg(long = "type", default_value = "intrusion-set")]
+        threat_type: String,
+    },
+    /// List threats.
+    List,
+}

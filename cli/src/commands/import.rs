@@ -1,0 +1,65 @@
+//! `iocmatch import ...`
+
+use super::{date, read_input};
+use crate::args::{DefaultArgs, ImportCmd};
+use crate::output::{self, Bar};
+use iocmatch::{BatchPayload, Error, ImportDefaults, ImportReport, PhaseSet, Result, Store};
+
+fn defaults(a: &DefaultArgs) -> Result<ImportDefaults> {
+    Ok(ImportDefaults {
+        valid_from: date(&a.valid_from)?,
+        valid_until: date(&a.valid_until)?,
+        kill_chain_phases: a.kill_chain.as_deref().map(PhaseSet::parse_list).transpose()?.unwrap_or_default(),
+        threats: a.threats.clone(),
+        description: a.description.clone(),
+        kind: a.kind.as_deref().map(str::parse).transpose()?,
+    })
+}
+
+fn print_report(r: &ImportReport, json: bool) -> Result<()> {
+    if json {
+        return output::json(r);
+    }
+    println!("{} lines: {} imported, {} duplicates, {} rejected", r.lines, r.imported, r.duplicates, r.rejected.len());
+    if !r.rejected.is_empty() {
+        let mut t = output::table(&["line", "text", "reason"]);
+        for x in &r.rejected {
+            t.add_row(vec![x.line.to_string(), x.text.clone(), x.reason.clone()]);
+        }
+        output::print_table(&t);
+    }
+    Ok(())
+}
+
+pub fn run(store: &Store, cmd: ImportCmd, json: bool) -> Result<()> {
+    match cmd {
+        ImportCmd::Text { collection, file, defaults: d } => {
+            let defaults = defaults(&d)?;
+            let input = read_input(&file)?;
+            let mut bar = Bar::new();
+            let report = store.import_text_with_progress(&collection, &input, &defaults, &mut |p| bar.update(p));
+            bar.finish();
+            print_report(&report?, json)
+        }
+        ImportCmd::Batch { collection, file } => {
+            let input = read_input(&file)?;
+            let text = std::str::from_utf8(&input).map_err(|e| {
+                Error::invalid(file.display().to_string(), format!("'{}' is not UTF-8: {e}", file.display()))
+            })?;
+            let resp = store.add_indicators(&collection, &BatchPayload::from_json(text)?)?;
+            if json {
+                return output::json(&resp);
+            }
+            println!("{} indicators ({} duplicates), {} rejected", resp.total, resp.duplicates, resp.errors.len());
+            output::print_table(&output::indicators(&resp.items));
+            if !resp.errors.is_empty() {
+                let mut t = output::table(&["item", "value", "reason"]);
+                for e in &resp.errors {
+                    t.add_row(vec![e.index.to_string(), e.value.clone().unwrap_or_default(), e.reason.clone()]);
+                }
+                output::print_table(&t);
+            }
+            Ok(())
+        }
+    }
+}
