@@ -73,6 +73,9 @@ pub enum CollectionCmd {
         /// Let sub-communities of its community see it.
         #[arg(long)]
         available_for_sub_communities: bool,
+        /// Its domain indicators also match their sub-domains.
+        #[arg(long)]
+        match_subdomains: bool,
     },
     /// List collections with their indicator counts.
     List {
@@ -103,6 +106,9 @@ pub enum CollectionCmd {
         /// Whether sub-communities see it.
         #[arg(long)]
         available_for_sub_communities: Option<bool>,
+        /// Whether its domain indicators also match their sub-domains.
+        #[arg(long)]
+        match_subdomains: Option<bool>,
     },
     /// Delete a collection and all its indicators.
     Delete {
@@ -147,6 +153,9 @@ pub struct DefaultArgs {
     /// Force the kind of every value (e.g. `username`); guessed otherwise.
     #[arg(long)]
     pub kind: Option<String>,
+    /// Domain indicators also match their sub-domains (default: as the collection says).
+    #[arg(long)]
+    pub match_subdomains: Option<bool>,
 }
 
 /// Import commands.
@@ -225,6 +234,9 @@ pub enum IndicatorCmd {
         /// Remove every related threat.
         #[arg(long, conflicts_with = "threats")]
         clear_threats: bool,
+        /// Sub-domain matching: `true`, `false`, or `inherit` (as the collection says).
+        #[arg(long)]
+        match_subdomains: Option<String>,
     },
     /// Revoke an indicator. This cannot be undone.
     Revoke {

@@ -17,6 +17,7 @@ pub mod export;
 pub mod import;
 pub mod killchain;
 pub mod observable;
+pub mod scope;
 pub mod store;
 pub mod time;
 

@@ -7,12 +7,13 @@ use iocmatch::{CollectionUpdate, NewCollection, Result, Store};
 
 pub fn run(store: &Store, cmd: CollectionCmd, json: bool) -> Result<()> {
     match cmd {
-        CollectionCmd::Create { name, description, community, available_for_sub_communities } => {
+        CollectionCmd::Create { name, description, community, available_for_sub_communities, match_subdomains } => {
             let c = store.create_collection(&NewCollection {
                 name,
                 description,
                 community,
                 available_for_sub_communities,
+                match_subdomains,
             })?;
             if json {
                 return output::json(&c);
@@ -34,11 +35,18 @@ pub fn run(store: &Store, cmd: CollectionCmd, json: bool) -> Result<()> {
             }
             output::print_table(&output::collections(std::slice::from_ref(&c)));
         }
-        CollectionCmd::Update { collection, name, description, clear_description, available_for_sub_communities } => {
+        CollectionCmd::Update {
+            collection,
+            name,
+            description,
+            clear_description,
+            available_for_sub_communities,
+            match_subdomains,
+        } => {
             let description = if clear_description { Some(None) } else { description.map(Some) };
             let c = store.update_collection(
                 &collection,
-                &CollectionUpdate { name, description, available_for_sub_communities },
+                &CollectionUpdate { name, description, available_for_sub_communities, match_subdomains },
             )?;
             if json {
                 return output::json(&c);

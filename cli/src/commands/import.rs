@@ -13,6 +13,7 @@ fn defaults(a: &DefaultArgs) -> Result<ImportDefaults> {
         threats: a.threats.clone(),
         description: a.description.clone(),
         kind: a.kind.as_deref().map(str::parse).transpose()?,
+        match_subdomains: a.match_subdomains,
     })
 }
 

@@ -4,7 +4,7 @@ use super::date;
 use crate::args::{FilterArgs, IndicatorCmd};
 use crate::output;
 use iocmatch::store::Pagination;
-use iocmatch::{IndicatorEdit, IndicatorQuery, PhaseSet, Result, Store};
+use iocmatch::{Error, IndicatorEdit, IndicatorQuery, PhaseSet, Result, Store};
 
 fn query(search: Option<String>, f: &FilterArgs) -> Result<IndicatorQuery> {
     Ok(IndicatorQuery {
@@ -47,7 +47,20 @@ pub fn run(store: &Store, cmd: IndicatorCmd, json: bool) -> Result<()> {
             kill_chain,
             threats,
             clear_threats,
+            match_subdomains,
         } => {
+            let match_subdomains = match match_subdomains.as_deref() {
+                None => None,
+                Some("inherit") => Some(None),
+                Some("true") => Some(Some(true)),
+                Some("false") => Some(Some(false)),
+                Some(other) => {
+                    return Err(Error::invalid(
+                        other,
+                        format!("invalid --match-subdomains '{other}': expected true, false or inherit"),
+                    ))
+                }
+            };
             let edit = IndicatorEdit {
                 value,
                 description: if clear_description { Some(None) } else { description.map(Some) },
@@ -61,6 +74,7 @@ pub fn run(store: &Store, cmd: IndicatorCmd, json: bool) -> Result<()> {
                 } else {
                     Some(threats)
                 },
+                match_subdomains,
             };
             one(store.edit_indicator(&id, &edit)?)
         }

@@ -55,6 +55,9 @@ pub struct StixIndicator {
     /// The port an IP was seen with, when the feed gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub x_iocmatch_port: Option<u16>,
+    /// Whether a domain also matches its sub-domains, when set on the indicator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_iocmatch_match_subdomains: Option<bool>,
 }
 
 /// A STIX string literal: quoted, with `\` and `'` escaped.
@@ -121,6 +124,7 @@ impl Indicator {
             x_ic_collection_ref: self.collection_id.clone(),
             x_ic_related_threat_refs: self.threats.clone(),
             x_iocmatch_port: self.value.port,
+            x_iocmatch_match_subdomains: self.match_subdomains,
         }
     }
 }

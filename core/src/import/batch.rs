@@ -38,6 +38,9 @@ pub struct BatchFields {
     /// Related threats: STIX ids, names or aliases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_ic_related_threat_refs: Option<Vec<String>>,
+    /// (iocmatch) Whether a domain indicator also matches its sub-domains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_subdomains: Option<bool>,
 }
 
 /// One item of a payload.
@@ -126,6 +129,7 @@ impl BatchFields {
             threats: self.x_ic_related_threat_refs.clone().unwrap_or_default(),
             description: self.description.clone(),
             kind: None,
+            match_subdomains: self.match_subdomains,
         })
     }
 }
@@ -144,6 +148,7 @@ fn item_draft(item: &BatchItem, defaults: &ImportDefaults, threats: &ThreatRegis
         threats: f.x_ic_related_threat_refs.clone().unwrap_or_else(|| defaults.threats.clone()),
         description: f.description.clone().or_else(|| defaults.description.clone()),
         kind,
+        match_subdomains: f.match_subdomains.or(defaults.match_subdomains),
     };
     Ok(merged.resolve(threats, now)?.draft(value))
 }

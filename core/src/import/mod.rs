@@ -31,6 +31,8 @@ pub struct ImportDefaults {
     pub description: Option<String>,
     /// Force the kind of every value (e.g. [`Kind::Username`]); guessed when `None`.
     pub kind: Option<Kind>,
+    /// Whether domain indicators also match sub-domains; as the collection says when `None`.
+    pub match_subdomains: Option<bool>,
 }
 
 /// Which part of an import a [`Progress`] report is about.
@@ -85,6 +87,7 @@ pub(crate) struct ResolvedDefaults {
     pub phases: PhaseSet,
     pub threats: Vec<String>,
     pub description: Option<String>,
+    pub match_subdomains: Option<bool>,
 }
 
 impl ImportDefaults {
@@ -105,6 +108,7 @@ impl ImportDefaults {
             phases: self.kill_chain_phases,
             threats: threats.resolve_all(&self.threats)?,
             description: self.description.clone(),
+            match_subdomains: self.match_subdomains,
         })
     }
 }
@@ -118,6 +122,7 @@ impl ResolvedDefaults {
             phases: self.phases,
             threats: self.threats.clone(),
             description: self.description.clone(),
+            match_subdomains: self.match_subdomains,
         }
     }
 }

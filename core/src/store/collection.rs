@@ -26,6 +26,8 @@ pub struct Collection {
     pub community_id: String,
     /// Whether sub-communities of its community see it too.
     pub available_for_sub_communities: bool,
+    /// Whether its domain indicators also match sub-domains (unless an indicator says otherwise).
+    pub match_subdomains: bool,
     /// Number of active (not revoked) indicators.
     pub indicator_count: u64,
     /// Number of revoked indicators, kept for audit.
@@ -51,6 +53,8 @@ pub struct NewCollection {
     pub community: Option<String>,
     /// Whether sub-communities see this collection.
     pub available_for_sub_communities: bool,
+    /// Whether its domain indicators also match sub-domains by default.
+    pub match_subdomains: bool,
 }
 
 impl NewCollection {
@@ -69,12 +73,14 @@ pub struct CollectionUpdate {
     pub description: Option<Option<String>>,
     /// A new visibility for sub-communities.
     pub available_for_sub_communities: Option<bool>,
+    /// Sub-domain matching for its domain indicators.
+    pub match_subdomains: Option<bool>,
 }
 
 const SELECT: &str = "SELECT c.id, c.uuid, c.name, c.description, m.uuid, c.available_for_sub_communities,
         (SELECT COUNT(*) FROM indicators i WHERE i.collection_id = c.id AND i.revoked_at IS NULL),
         (SELECT COUNT(*) FROM indicators i WHERE i.collection_id = c.id AND i.revoked_at IS NOT NULL),
-        c.created, c.modified, c.community_id
+        c.created, c.modified, c.community_id, c.match_subdomains
     FROM collections c JOIN communities m ON m.id = c.community_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Collection> {
@@ -90,6 +96,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Collection> {
         created: Timestamp(r.get(8)?),
         modified: Timestamp(r.get(9)?),
         community_rowid: r.get(10)?,
+        match_subdomains: r.get(11)?,
     })
 }
 
@@ -168,9 +175,9 @@ impl Store {
             let now = Timestamp::now().0;
             let u = uuid::Uuid::new_v4().to_string();
             tx.execute(
-                "INSERT INTO collections (uuid, community_id, name, description, available_for_sub_communities, created, modified)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                rusqlite::params![u, community.rowid, name, new.description, new.available_for_sub_communities, now],
+                "INSERT INTO collections (uuid, community_id, name, description, available_for_sub_communities, created, modified, match_subdomains)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                rusqlite::params![u, community.rowid, name, new.description, new.available_for_sub_communities, now, new.match_subdomains],
             )?;
             resolve(tx, &u)
         })

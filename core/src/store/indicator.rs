@@ -38,6 +38,8 @@ pub struct Indicator {
     pub modified: Timestamp,
     /// When it was revoked; a revoked indicator never matches again.
     pub revoked_at: Option<Timestamp>,
+    /// Whether a domain indicator also matches its sub-domains; `None`: as its collection says.
+    pub match_subdomains: Option<bool>,
 }
 
 impl Indicator {
@@ -85,6 +87,8 @@ pub struct IndicatorEdit {
     pub kill_chain_phases: Option<PhaseSet>,
     /// New related threats by id, name or alias (replacing the old ones).
     pub threats: Option<Vec<String>>,
+    /// Sub-domain matching; `Some(None)`: as its collection says.
+    pub match_subdomains: Option<Option<bool>>,
 }
 
 /// One indicator about to be written by an import.
@@ -96,6 +100,7 @@ pub(crate) struct Draft {
     pub phases: PhaseSet,
     pub threats: Vec<String>,
     pub description: Option<String>,
+    pub match_subdomains: Option<bool>,
 }
 
 /// What [`insert_drafts`] did.
@@ -110,7 +115,7 @@ pub(crate) struct InsertOutcome {
 }
 
 const SELECT: &str = "SELECT i.uuid, c.uuid, i.value, i.kinds, i.port, i.valid_from, i.valid_until,
-        i.kill_chain, i.threats, i.description, i.created, i.modified, i.revoked_at, i.id
+        i.kill_chain, i.threats, i.description, i.created, i.modified, i.revoked_at, i.id, i.match_subdomains
     FROM indicators i JOIN collections c ON c.id = i.collection_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Indicator> {
@@ -140,6 +145,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Indicator> {
         created: Timestamp(r.get(10)?),
         modified: Timestamp(r.get(11)?),
         revoked_at: r.get::<_, Option<i64>>(12)?.map(Timestamp),
+        match_subdomains: r.get(14)?,
     })
 }
 
@@ -226,6 +232,10 @@ impl Entry {
         if e.value.port.is_none() {
             e.value.port = d.value.port;
         }
+        if d.match_subdomains.is_some() && e.match_subdomains != d.match_subdomains {
+            e.match_subdomains = d.match_subdomains;
+            self.dirty = true;
+        }
         let after = (e.valid_from, e.valid_until, e.phases, e.threats.len(), e.description.is_some());
         self.dirty |= before != after;
     }
@@ -260,6 +270,7 @@ pub(crate) fn insert_drafts(
                     phases: ind.kill_chain_phases,
                     threats: ind.threats,
                     description: ind.description,
+                    match_subdomains: ind.match_subdomains,
                 },
                 dirty: false,
             });
@@ -300,17 +311,18 @@ pub(crate) fn insert_drafts(
     }
 
     let now = Timestamp::now().0;
+    let seq = super::current_seq(tx)?;
     let mut ids = IdGen::new();
     let total = (entries.len() - existing) as u64 + entries[..existing].iter().filter(|e| e.dirty).count() as u64;
     let mut done = 0u64;
     let mut insert = tx.prepare_cached(
         "INSERT INTO indicators (uuid, collection_id, value, kinds, port, valid_from, valid_until,
-                                 kill_chain, threats, description, created, modified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                                 kill_chain, threats, description, created, modified, match_subdomains, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE indicators SET valid_from = ?2, valid_until = ?3, kill_chain = ?4, threats = ?5,
-                description = ?6, port = ?7, modified = ?8 WHERE id = ?1",
+                description = ?6, port = ?7, modified = ?8, match_subdomains = ?9, seq = ?10 WHERE id = ?1",
     )?;
     for e in entries.iter_mut().filter(|e| e.dirty) {
         let d = &e.draft;
@@ -324,7 +336,9 @@ pub(crate) fn insert_drafts(
                     d.threats.join(","),
                     d.description,
                     d.value.port,
-                    now
+                    now,
+                    d.match_subdomains,
+                    seq
                 ])?;
             }
             None => {
@@ -340,7 +354,9 @@ pub(crate) fn insert_drafts(
                     d.phases.0 as i64,
                     d.threats.join(","),
                     d.description,
-                    now
+                    now,
+                    d.match_subdomains,
+                    seq
                 ])?;
                 e.rowid = Some(tx.last_insert_rowid());
             }
@@ -429,9 +445,10 @@ impl Store {
             };
             let description = edit.description.clone().unwrap_or(cur.description.clone());
             let phases = edit.kill_chain_phases.unwrap_or(cur.kill_chain_phases);
+            let subdomains = edit.match_subdomains.unwrap_or(cur.match_subdomains);
             tx.execute(
                 "UPDATE indicators SET valid_from = ?2, valid_until = ?3, kill_chain = ?4, threats = ?5,
-                        description = ?6, modified = ?7 WHERE id = ?1",
+                        description = ?6, modified = ?7, match_subdomains = ?8, seq = ?9 WHERE id = ?1",
                 rusqlite::params![
                     rowid,
                     from.0,
@@ -439,7 +456,9 @@ impl Store {
                     phases.0 as i64,
                     threats.join(","),
                     description,
-                    Timestamp::now().0
+                    Timestamp::now().0,
+                    subdomains,
+                    super::current_seq(tx)?
                 ],
             )?;
             by_rowid(tx, rowid)

@@ -23,6 +23,7 @@ use crate::error::{Error, ErrorKind, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// The default maximum number of active indicators in one community (the spec's limit).
@@ -59,6 +60,8 @@ impl Default for Pagination {
 pub struct Store {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    /// Bumped after every write committed through this handle (cheap freshness check).
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,7 +105,7 @@ impl Store {
         }
         schema::migrate(&mut conn)?;
         community::ensure_default(&conn)?;
-        Ok(Store { conn: Mutex::new(conn), path })
+        Ok(Store { conn: Mutex::new(conn), path, generation: AtomicU64::new(0) })
     }
 
     /// The file behind the store, `None` in memory.
@@ -116,13 +119,27 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Run `f` inside one write transaction: it lands whole or not at all.
+    /// Run `f` inside one write transaction: it lands whole or not at all. The store's change
+    /// sequence is bumped first; rows the transaction writes carry it (see [`current_seq`]).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq'", [])?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(out)
+    }
+
+    /// A counter bumped by every write committed through this handle: when it has not moved,
+    /// nothing changed (in this process). See [`Store::change_seq`] for changes made by others.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The store's change sequence: bumped by every write transaction, from any process.
+    pub fn change_seq(&self) -> Result<i64> {
+        current_seq(&self.conn())
     }
 
     /// The maximum number of active indicators in one community.
@@ -149,6 +166,11 @@ impl Store {
         let c = community::resolve(&conn, community)?;
         community_count(&conn, c.rowid)
     }
+}
+
+/// The change sequence of the running write transaction (or of the last one).
+pub(crate) fn current_seq(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'change_seq'", [], |r| r.get(0))?)
 }
 
 pub(crate) fn max_indicators(conn: &Connection) -> Result<u64> {

@@ -60,6 +60,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX indicators_by_collection ON indicators (collection_id, revoked_at);
     "#,
+    // 1 -> 2: sub-domain matching per collection and per indicator (NULL: as its collection);
+    // a change sequence so that a live matcher can fetch what changed since its snapshot.
+    r#"
+    ALTER TABLE collections ADD COLUMN match_subdomains INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE indicators ADD COLUMN match_subdomains INTEGER;
+    ALTER TABLE indicators ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX indicators_by_seq ON indicators (seq);
+    INSERT OR IGNORE INTO settings (key, value) VALUES ('change_seq', '0');
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -86,4 +95,53 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn a_version_1_store_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&p).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO communities (uuid, name, parent_id, created) VALUES ('c0', 'default', NULL, 0)",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO collections (uuid, community_id, name, created, modified)
+                 VALUES ('5f0c9a3e-0000-4000-8000-000000000001', 1, 'old', 0, 0)",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&p).unwrap();
+        let c = s.collection("old").unwrap();
+        assert!(!c.match_subdomains);
+        let v: i64 = s.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(s.change_seq().unwrap(), 0);
+    }
+
+    #[test]
+    fn every_write_bumps_the_change_sequence() {
+        let s = Store::open_in_memory().unwrap();
+        let (g0, q0) = (s.generation(), s.change_seq().unwrap());
+        s.create_collection(&crate::NewCollection::named("a")).unwrap();
+        s.import_text("a", b"evil.example\n", &Default::default()).unwrap();
+        assert_eq!(s.generation(), g0 + 2);
+        assert_eq!(s.change_seq().unwrap(), q0 + 2);
+        let seq: i64 = s.conn().query_row("SELECT seq FROM indicators", [], |r| r.get(0)).unwrap();
+        assert_eq!(seq, q0 + 2);
+        // a failed write changes nothing
+        assert!(s.create_collection(&crate::NewCollection::named("a")).is_err());
+        assert_eq!(s.change_seq().unwrap(), q0 + 2);
+    }
 }
