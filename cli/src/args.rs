@@ -35,6 +35,14 @@ pub enum Command {
     /// Register and list threats that indicators relate to.
     #[command(subcommand)]
     Threat(ThreatCmd),
+    /// Match NDJSON events (ECS) against the collections; one JSON object per match on stdout.
+    Match(MatchArgs),
+    /// Compile the active indicators into an index file for `match --index`.
+    Compile {
+        /// Where to write the index.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Show (or set) the per-community indicator limit and the count against it.
     Limit {
         /// The community (default: the default community).
@@ -280,4 +288,36 @@ pub enum ThreatCmd {
     },
     /// List threats.
     List,
+}
+
+/// Arguments of `iocmatch match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Events, one JSON object per line; `-` (the default) reads standard input.
+    #[arg(default_value = "-")]
+    pub file: PathBuf,
+    /// Use this compiled index instead of compiling the store.
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Only these collections (id, or name with a store; repeatable).
+    #[arg(long = "collection")]
+    pub collections: Vec<String>,
+    /// The community the events come from (id, or name with a store).
+    #[arg(long)]
+    pub community: Option<String>,
+    /// Match every event at this time instead of its `@timestamp`.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// The time of events without a readable `@timestamp` (default: now).
+    #[arg(long)]
+    pub default_time: Option<String>,
+    /// Field scopes: `default`, `strict` (the spec's table only) or a profile file.
+    #[arg(long, default_value = "default")]
+    pub profile: String,
+    /// Write each matched event's ECS `threat.enrichments` instead of one object per match.
+    #[arg(long)]
+    pub enrichments: bool,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }

@@ -13,9 +13,12 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod event;
 pub mod export;
 pub mod import;
+pub mod index;
 pub mod killchain;
+pub mod matcher;
 pub mod observable;
 pub mod scope;
 pub mod store;
@@ -23,8 +26,11 @@ pub mod time;
 
 pub use error::{Error, ErrorKind, Result};
 pub use import::{BatchPayload, BatchResponse, ImportDefaults, ImportReport, Progress, Rejected, Stage};
+pub use index::Index;
 pub use killchain::{KillChainPhase, PhaseSet};
+pub use matcher::{EventMatches, Match, MatchOptions, Matcher, TimeSource};
 pub use observable::{IndicatorValue, Kind, Observable};
+pub use scope::Profile;
 pub use store::{
     Collection, CollectionUpdate, Community, Indicator, IndicatorEdit, IndicatorQuery, NewCollection, NewThreat, Page,
     Pagination, Store, Threat,

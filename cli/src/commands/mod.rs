@@ -3,6 +3,7 @@
 mod collection;
 mod import;
 mod indicator;
+mod matching;
 mod threat;
 
 use crate::args::{Cli, Command, CommunityCmd};
@@ -13,15 +14,25 @@ use std::path::Path;
 
 /// Run one command.
 pub fn run(cli: Cli) -> Result<()> {
-    let store = Store::open(&cli.db)?;
     let json = cli.json;
     match cli.command {
-        Command::Collection(c) => collection::run(&store, c, json),
-        Command::Community(c) => community(&store, c, json),
-        Command::Import(c) => import::run(&store, c, json),
-        Command::Indicator(c) => indicator::run(&store, c, json),
-        Command::Threat(c) => threat::run(&store, c, json),
-        Command::Limit { community, set } => limit(&store, community, set, json),
+        // these open what they need themselves (`match --index` needs no store)
+        Command::Match(a) => matching::run(&cli.db, a),
+        Command::Compile { out } => matching::compile(&cli.db, &out, json),
+        other => with_store(&Store::open(&cli.db)?, other, json),
+    }
+}
+
+fn with_store(store: &Store, command: Command, json: bool) -> Result<()> {
+    match command {
+        Command::Collection(c) => collection::run(store, c, json),
+        Command::Community(c) => community(store, c, json),
+        Command::Import(c) => import::run(store, c, json),
+        Command::Indicator(c) => indicator::run(store, c, json),
+        Command::Threat(c) => threat::run(store, c, json),
+        Command::Limit { community, set } => limit(store, community, set, json),
+        Command::Match(a) => matching::run(store.path().unwrap_or(Path::new(":memory:")), a),
+        Command::Compile { out } => matching::compile(store.path().unwrap_or(Path::new(":memory:")), &out, json),
     }
 }
 

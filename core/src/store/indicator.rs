@@ -168,7 +168,7 @@ fn rowid_of(conn: &Connection, id: &str) -> Result<i64> {
 }
 
 pub(crate) fn by_rowid(conn: &Connection, rowid: i64) -> Result<Indicator> {
-    Ok(conn.query_row(&format!("{SELECT} WHERE i.id = ?1"), [rowid], from_row)?)
+    Ok(conn.prepare_cached(&format!("{SELECT} WHERE i.id = ?1"))?.query_row([rowid], from_row)?)
 }
 
 /// The wider of two windows: the earlier start, the later end (`None` = never ends).

@@ -9,6 +9,7 @@ mod collection;
 mod community;
 mod indicator;
 mod schema;
+mod snapshot;
 mod threat;
 
 pub(crate) use collection::{check_description, resolve as collection_by_ref};

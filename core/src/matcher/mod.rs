@@ -1,0 +1,327 @@
+//! Matching events against an index: validity windows, visibility by community, field scopes
+//! and the Command and Control rule.
+
+mod ndjson;
+mod output;
+
+pub use ndjson::{NdjsonItem, NdjsonSummary};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::event::{self, FieldPaths};
+use crate::index::{self, Index, FLAG_C2, UNTIL_NEVER};
+use crate::observable::Kind;
+use crate::scope::{self, KindMask, Profile};
+use crate::time::Timestamp;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Who decides which collections a matcher sees, and how events are read.
+#[derive(Debug, Clone, Default)]
+pub struct MatchOptions {
+    /// Field scopes; [`Profile::default`] when `None`.
+    pub profile: Option<Profile>,
+    /// The community events come from (its uuid): the matcher sees that community's
+    /// collections and those of its ancestors made available to sub-communities. Every
+    /// collection when `None`.
+    pub community: Option<String>,
+    /// Only these collections (ids `ioc-collection--<uuid>` or bare uuids).
+    pub collections: Option<Vec<String>>,
+    /// The time of events whose `@timestamp` cannot be read; the time of matching when `None`.
+    pub default_time: Option<Timestamp>,
+}
+
+/// Where the time an event was matched at came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeSource {
+    /// The caller gave it.
+    Caller,
+    /// The event's `@timestamp`.
+    Event,
+    /// The event had no readable `@timestamp`: the default time was used.
+    Default,
+}
+
+/// One indicator found in one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    /// `indicator--<uuid>`.
+    pub indicator_id: String,
+    /// `ioc-collection--<uuid>`.
+    pub collection_id: String,
+    /// The kind of the indicator's observable.
+    pub kind: Kind,
+    /// The indicator's normalised observable (the parent domain for a sub-domain match, the
+    /// range for a CIDR).
+    pub observable: String,
+    /// The event field it was found in.
+    pub field: String,
+    /// The event's value, as it was in the event.
+    pub value: String,
+    /// Byte offset of the value in the event (or in the line, for raw text).
+    pub offset: usize,
+}
+
+/// The matches of one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventMatches {
+    /// What was found, in document order.
+    pub matches: Vec<Match>,
+    /// The time the event was matched at.
+    pub time: Timestamp,
+    /// Where that time came from.
+    pub time_source: TimeSource,
+}
+
+/// Where a value was found: field, text and position.
+struct Site<'a> {
+    field: u32,
+    value: &'a str,
+    offset: usize,
+}
+
+/// Matches events against one index snapshot. `Send + Sync`: share it between threads.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    index: Arc<Index>,
+    paths: FieldPaths,
+    field_kinds: Vec<KindMask>,
+    c2_field: Option<u32>,
+    /// Per collection: may this matcher report it?
+    visible: Vec<bool>,
+    default_time: Option<Timestamp>,
+}
+
+fn uuid_of(s: &str, prefix: &str) -> Result<uuid::Uuid> {
+    let t = s.trim();
+    let rest = t.strip_prefix(prefix).and_then(|r| r.strip_prefix("--")).unwrap_or(t);
+    uuid::Uuid::try_parse(rest).map_err(|_| Error::invalid(s, format!("invalid {prefix} id '{s}'")))
+}
+
+impl Matcher {
+    /// A matcher over `index` with `options`.
+    ///
+    /// # Errors
+    /// Not-found when the community or a collection is not in the index; validation for
+    /// malformed ids.
+    pub fn new(index: Arc<Index>, options: &MatchOptions) -> Result<Matcher> {
+        let profile = options.profile.clone().unwrap_or_default();
+        let names: Vec<&str> = profile.rules().iter().map(|r| r.field.as_str()).collect();
+        let paths = FieldPaths::new(&names);
+        let field_kinds = profile.rules().iter().map(|r| r.kinds).collect();
+        let c2_field = paths.id(scope::C2_FIELD);
+        let n = index.collection_count();
+        let mut visible = vec![true; n];
+        if let Some(c) = &options.community {
+            let want = uuid_of(c, "community")?;
+            let comm = (0..index.community_count() as u32)
+                .find(|&i| index.community_uuid(i) == Some(want))
+                .ok_or_else(|| Error::not_found("community", c.as_str()))?;
+            let mut ancestors = Vec::new();
+            let mut cur = index.community_parent(comm);
+            while let Some(p) = cur {
+                if ancestors.contains(&p) || p == comm {
+                    break;
+                }
+                ancestors.push(p);
+                cur = index.community_parent(p);
+            }
+            for (i, v) in visible.iter_mut().enumerate() {
+                *v = match index.collection_scope(i as u32) {
+                    Some((owner, _)) if owner == comm => true,
+                    Some((owner, avail)) => avail && ancestors.contains(&owner),
+                    None => false,
+                };
+            }
+        }
+        if let Some(list) = &options.collections {
+            let mut keep = vec![false; n];
+            for c in list {
+                let want = uuid_of(c, "ioc-collection")?;
+                let i = (0..n as u32)
+                    .find(|&i| index.collection_uuid(i) == Some(want))
+                    .ok_or_else(|| Error::not_found("collection", c.as_str()))?;
+                keep[i as usize] = true;
+            }
+            for (v, k) in visible.iter_mut().zip(keep) {
+                *v &= k;
+            }
+        }
+        Ok(Matcher { index, paths, field_kinds, c2_field, visible, default_time: options.default_time })
+    }
+
+    /// The index this matcher reads.
+    pub fn index(&self) -> &Arc<Index> {
+        &self.index
+    }
+
+    /// The field paths it extracts.
+    pub fn fields(&self) -> &FieldPaths {
+        &self.paths
+    }
+
+    fn accept(&self, row: u32, field: u32, t: u32) -> Option<u32> {
+        let (coll, flags) = self.index.row_cf(row)?;
+        if !self.visible.get(coll as usize).copied().unwrap_or(false) {
+            return None;
+        }
+        let (from, until) = self.index.row_window(row);
+        if t < from || (until != UNTIL_NEVER && t > until) {
+            return None;
+        }
+        if flags & FLAG_C2 != 0 && Some(field) != self.c2_field {
+            return None;
+        }
+        Some(coll)
+    }
+
+    fn hit(&self, row: u32, coll: u32, kind: Kind, observable: String, at: &Site<'_>) -> Match {
+        Match {
+            indicator_id: format!("indicator--{}", self.index.row_uuid(row).unwrap_or_default()),
+            collection_id: format!("ioc-collection--{}", self.index.collection_uuid(coll).unwrap_or_default()),
+            kind,
+            observable,
+            field: self.paths.name(at.field).to_string(),
+            value: at.value.to_string(),
+            offset: at.offset,
+        }
+    }
+
+    /// Look one value of one field up; push what matches at `t` (seconds).
+    fn lookup(&self, at: &Site<'_>, t: u32, out: &mut Vec<Match>) {
+        let (field, value) = (at.field, at.value);
+        let kinds = self.field_kinds.get(field as usize).copied().unwrap_or(0);
+        if kinds & scope::IP != 0 {
+            if let Some(ip) = index::parse_ip(value) {
+                self.index.lookup_ip(ip, &mut |row, kind| {
+                    if kinds & kind.bit() == 0 {
+                        return;
+                    }
+                    if let Some(coll) = self.accept(row, field, t) {
+                        let obs = match kind {
+                            Kind::Cidr => self.index.row_cidr(row).map(|n| n.to_string()).unwrap_or_default(),
+                            _ => ip.to_string(),
+                        };
+                        out.push(self.hit(row, coll, kind, obs, at));
+                    }
+                });
+                return; // an IP is nothing else
+            }
+        }
+        if kinds & scope::DOMAIN != 0 {
+            if let Some(d) = index::domain_key(value) {
+                self.index.lookup_domain(&d, &mut |row, matched| {
+                    if let Some(coll) = self.accept(row, field, t) {
+                        out.push(self.hit(row, coll, Kind::Domain, matched.to_string(), at));
+                    }
+                });
+            }
+        }
+        let mut string = |kind: Kind, key: &str| {
+            self.index.lookup_string(kind, key, &mut |row| {
+                if let Some(coll) = self.accept(row, field, t) {
+                    out.push(self.hit(row, coll, kind, key.to_string(), at));
+                }
+            });
+        };
+        if kinds & scope::URL != 0 && value.contains("://") {
+            if let Some(u) = index::url_key(value) {
+                string(Kind::Url, &u);
+            }
+        }
+        if kinds & scope::EMAIL != 0 && value.contains('@') {
+            if let Some(e) = index::email_key(value) {
+                string(Kind::Email, &e);
+            }
+        }
+        if kinds & Kind::Username.bit() != 0 {
+            let u = value.trim();
+            if !u.is_empty() {
+                string(Kind::Username, u);
+            }
+        }
+        if kinds & scope::HASH != 0 {
+            let h = value.trim();
+            let kind = match h.len() {
+                _ if h.contains(':') => Kind::Ssdeep,
+                32 => Kind::Md5,
+                40 => Kind::Sha1,
+                64 => Kind::Sha256,
+                128 => Kind::Sha512,
+                _ => Kind::Ssdeep,
+            };
+            if kind == Kind::Ssdeep {
+                if kinds & Kind::Ssdeep.bit() != 0 {
+                    string(Kind::Ssdeep, h);
+                }
+            } else if kinds & kind.bit() != 0 {
+                let mut buf = [0u8; 64];
+                let bytes = &mut buf[..h.len() / 2];
+                if index::decode_hex_into(h.as_bytes(), bytes) {
+                    self.index.lookup_hash(kind, bytes, &mut |row| {
+                        if let Some(coll) = self.accept(row, field, t) {
+                            out.push(self.hit(row, coll, kind, h.to_ascii_lowercase(), at));
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    fn secs(t: Timestamp) -> u32 {
+        t.secs().clamp(0, i64::from(u32::MAX - 1)) as u32
+    }
+
+    fn default_time(&self) -> Timestamp {
+        self.default_time.unwrap_or_else(Timestamp::now)
+    }
+
+    /// Match one ECS event (JSON bytes). The time is `at` when given, else the event's
+    /// `@timestamp`, else the default time (and the result says so).
+    ///
+    /// # Errors
+    /// A validation error when the bytes are not a JSON object.
+    pub fn match_event(&self, json: &[u8], at: Option<Timestamp>) -> Result<EventMatches> {
+        // Values are collected first: the time may come after them in the document.
+        let mut values: Vec<(u32, std::borrow::Cow<'_, str>, usize)> = Vec::new();
+        let meta = event::scan_event(json, &self.paths, &mut |v| values.push((v.field, v.value, v.offset)))?;
+        let (time, time_source) = match (at, meta.timestamp) {
+            (Some(t), _) => (t, TimeSource::Caller),
+            (None, Some(t)) => (t, TimeSource::Event),
+            (None, None) => (self.default_time(), TimeSource::Default),
+        };
+        let t = Self::secs(time);
+        let mut matches = Vec::new();
+        for (field, value, offset) in &values {
+            self.lookup(&Site { field: *field, value, offset: *offset }, t, &mut matches);
+        }
+        Ok(EventMatches { matches, time, time_source })
+    }
+
+    /// Match already extracted `(field, value)` pairs at time `at` (the default time when
+    /// `None`). Fields outside the profile are ignored; `offset` is the pair's position.
+    pub fn match_fields<F: AsRef<str>, V: AsRef<str>>(&self, fields: &[(F, V)], at: Option<Timestamp>) -> EventMatches {
+        let (time, time_source) = match at {
+            Some(t) => (t, TimeSource::Caller),
+            None => (self.default_time(), TimeSource::Default),
+        };
+        let t = Self::secs(time);
+        let mut matches = Vec::new();
+        for (i, (f, v)) in fields.iter().enumerate() {
+            if let Some(field) = self.paths.id(f.as_ref()) {
+                self.lookup(&Site { field, value: v.as_ref(), offset: i }, t, &mut matches);
+            }
+        }
+        EventMatches { matches, time, time_source }
+    }
+
+    /// Match many events in parallel; the results come back in input order.
+    pub fn match_batch<E: AsRef<[u8]> + Sync>(&self, events: &[E], at: Option<Timestamp>) -> Vec<Result<EventMatches>> {
+        events.par_iter().with_min_len(64).map(|e| self.match_event(e.as_ref(), at)).collect()
+    }
+}
+
+pub(crate) fn bad_line(line: u64, e: Error) -> Error {
+    Error::new(ErrorKind::Validation, e.message().to_string()).at_line(line)
+}

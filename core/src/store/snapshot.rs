@@ -1,0 +1,111 @@
+//! Reading the store into an index: every active indicator, with its collection and community.
+
+use super::Store;
+use crate::error::{Error, ErrorKind, Result};
+use crate::index::{CollectionRecord, CommunityRecord, Index, IndexBuilder, IndicatorRecord};
+use crate::killchain::{PhaseSet, COMMAND_AND_CONTROL};
+use crate::observable::{IndicatorValue, Kind};
+use crate::time::Timestamp;
+use rusqlite::Connection;
+use rustc_hash::FxHashMap;
+
+fn bad(what: &str, v: &str) -> Error {
+    Error::new(ErrorKind::Corrupt, format!("store holds an invalid {what}: '{v}'"))
+}
+
+/// Fill a builder with the communities and collections of the store; returns the maps from
+/// store row ids to builder indexes.
+fn tables(conn: &Connection, b: &mut IndexBuilder) -> Result<FxHashMap<i64, (u32, bool)>> {
+    let mut comm_idx: FxHashMap<i64, u32> = FxHashMap::default();
+    let mut parents: Vec<(i64, Option<i64>, String)> = Vec::new();
+    let mut st = conn.prepare("SELECT id, parent_id, uuid FROM communities ORDER BY id")?;
+    for r in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?)))? {
+        parents.push(r?);
+    }
+    for (i, (rowid, _, _)) in parents.iter().enumerate() {
+        comm_idx.insert(*rowid, i as u32);
+    }
+    for (_, parent, u) in &parents {
+        let id = uuid::Uuid::try_parse(u).map_err(|_| bad("community id", u))?;
+        b.add_community(CommunityRecord { id, parent: parent.and_then(|p| comm_idx.get(&p).copied()) });
+    }
+    let mut colls = FxHashMap::default();
+    let mut st = conn.prepare(
+        "SELECT id, uuid, community_id, available_for_sub_communities, match_subdomains FROM collections ORDER BY id",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, bool>(3)?,
+            r.get::<_, bool>(4)?,
+        ))
+    })?;
+    for r in rows {
+        let (rowid, u, comm, avail, sub) = r?;
+        let id = uuid::Uuid::try_parse(&u).map_err(|_| bad("collection id", &u))?;
+        let community = *comm_idx.get(&comm).ok_or_else(|| bad("community reference", &comm.to_string()))?;
+        let i = b.add_collection(CollectionRecord { id, community, available_for_sub_communities: avail });
+        colls.insert(rowid, (i, sub));
+    }
+    Ok(colls)
+}
+
+/// The record of one stored indicator for the index.
+pub(crate) fn record(colls: &FxHashMap<i64, (u32, bool)>, r: &rusqlite::Row<'_>) -> Result<Option<IndicatorRecord>> {
+    let uuid_bytes: Vec<u8> = r.get(0)?;
+    let coll: i64 = r.get(1)?;
+    let key: String = r.get(2)?;
+    let kinds: i64 = r.get(3)?;
+    let Some(&(collection, coll_sub)) = colls.get(&coll) else { return Ok(None) };
+    let value = IndicatorValue::from_stored(&key, kinds as u16).ok_or_else(|| bad("indicator value", &key))?;
+    let phases = PhaseSet(r.get::<_, i64>(6)? as u32);
+    let is_ip = value.observables.iter().any(|o| matches!(o.kind, Kind::Ipv4 | Kind::Ipv6 | Kind::Cidr));
+    Ok(Some(IndicatorRecord {
+        id: uuid::Uuid::from_slice(&uuid_bytes).map_err(|_| bad("indicator id", &key))?,
+        collection,
+        value,
+        valid_from: Timestamp(r.get(4)?),
+        valid_until: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+        c2: is_ip && phases.intersects(COMMAND_AND_CONTROL),
+        subdomains: r.get::<_, Option<bool>>(7)?.unwrap_or(coll_sub),
+    }))
+}
+
+/// Columns read by [`record`].
+pub(crate) const RECORD_COLUMNS: &str =
+    "i.uuid, i.collection_id, i.value, i.kinds, i.valid_from, i.valid_until, i.kill_chain, i.match_subdomains";
+
+impl Store {
+    /// Compile every active indicator into an index snapshot.
+    ///
+    /// # Errors
+    /// Storage errors, and [`ErrorKind::Corrupt`] if the store holds values it cannot have
+    /// written.
+    pub fn compile(&self) -> Result<Index> {
+        let conn = self.conn();
+        // one read transaction: a consistent snapshot even while others write
+        conn.execute_batch("BEGIN")?;
+        let out = (|| {
+            let mut b = IndexBuilder::new();
+            b.set_seq(super::current_seq(&conn)?);
+            let colls = tables(&conn, &mut b)?;
+            let mut st = conn.prepare(&format!(
+                "SELECT {RECORD_COLUMNS} FROM indicators i WHERE i.revoked_at IS NULL ORDER BY i.id"
+            ))?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                if let Some(rec) = record(&colls, r)? {
+                    b.add_indicator(rec);
+                }
+            }
+            drop(rows);
+            drop(st);
+            Ok::<_, Error>(b)
+        })();
+        conn.execute_batch("COMMIT")?;
+        drop(conn);
+        out?.build()
+    }
+}
