@@ -21,7 +21,9 @@ demo: build
 	$(IOCMATCH) import batch "Demo feed" examples/data/batch.json
 	$(IOCMATCH) collection list
 	$(IOCMATCH) indicator search "Demo feed" evil
-	$(IOCMATCH) limit
+	$(IOCMATCH) compile --out target/demo/demo.idx
+	@echo "--- alerts: the sample events matched against the sample indicators"
+	$(IOCMATCH) match --index target/demo/demo.idx examples/data/events.ndjson
 
 test: fmt lint unit
 

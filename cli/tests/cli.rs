@@ -147,3 +147,98 @@ fn bad_input_gets_a_one_line_error() {
     std::fs::write(&junk, vec![7u8; 4096]).unwrap();
     fails(&junk, &["collection", "list"], "junk.db");
 }
+
+fn match_lines(db: &Path, args: &[&str], stdin: &str) -> (Vec<Value>, String) {
+    let mut child = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .arg("match")
+        .args(args)
+        .env_remove("IOCMATCH_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{args:?}: {err}");
+    let lines = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (lines, err)
+}
+
+#[test]
+fn match_and_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let feed = dir.path().join("feed.txt");
+    std::fs::write(&feed, "evil.example\n192.0.2.0/24\n").unwrap();
+    ok_json(&db, &["collection", "create", "feed"]);
+    ok_json(&db, &["collection", "create", "other"]);
+    ok_json(&db, &["import", "text", "feed", feed.to_str().unwrap(), "--valid-from", "2024-01-01"]);
+    ok_json(
+        &db,
+        &[
+            "import",
+            "text",
+            "other",
+            feed.to_str().unwrap(),
+            "--valid-from",
+            "2024-01-01",
+            "--valid-until",
+            "2024-02-01",
+        ],
+    );
+    let events = concat!(
+        r#"{"@timestamp":"2024-06-01T00:00:00Z","dns":{"question":{"name":"evil.example"}}}"#,
+        "\n\n",
+        "not json\n",
+        r#"{"@timestamp":"2024-01-15T00:00:00Z","source":{"ip":"192.0.2.9"},"url":{"original":"http://evil.example/"}}"#,
+        "\n"
+    );
+    let (m, err) = match_lines(&db, &[], events);
+    let got: Vec<(u64, String, String)> = m
+        .iter()
+        .map(|v| (v["line"].as_u64().unwrap(), v["field"].as_str().unwrap().into(), v["kind"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "dns.question.name".into(), "domain".into()),
+            (4, "source.ip".into(), "cidr".into()),
+            (4, "source.ip".into(), "cidr".into())
+        ]
+    );
+    for k in ["indicator_id", "observable", "collection_id", "value"] {
+        assert!(m[0][k].is_string(), "{k} in {}", m[0]);
+    }
+    assert!(err.contains("skipped line 3"), "{err}");
+    assert!(err.contains("events: 2, matched events: 2, matches: 3, bad lines: 1"), "{err}");
+
+    // one collection; a fixed time; the strict profile; enrichments
+    let (m, _) = match_lines(&db, &["--collection", "other"], events);
+    assert_eq!(m.len(), 1, "only 'other', valid in January");
+    let (m, _) = match_lines(&db, &["--at", "2030-01-01"], events);
+    assert_eq!(m.len(), 2, "only 'feed' is valid in 2030");
+    let (m, _) = match_lines(&db, &["--enrichments"], events);
+    assert_eq!(m[0]["threat"]["enrichments"][0]["matched"]["field"], "dns.question.name");
+    let profile = dir.path().join("p.txt");
+    std::fs::write(&profile, "dns.question.name domain\n").unwrap();
+    let (m, _) = match_lines(&db, &["--profile", profile.to_str().unwrap()], events);
+    assert_eq!(m.len(), 1);
+
+    // a compiled index gives the same matches without the store
+    let idx = dir.path().join("x.idx");
+    let c = ok_json(&db, &["compile", "--out", idx.to_str().unwrap()]);
+    assert_eq!(c["indicators"], 4);
+    let nodb = dir.path().join("absent.db");
+    let (m, _) = match_lines(&nodb, &["--index", idx.to_str().unwrap(), "--threads", "1"], events);
+    assert_eq!(m.len(), 3);
+    assert!(!nodb.exists(), "match --index must not create a store");
+    let out = run(&nodb, &["match", "--index", "/no/such.idx"]);
+    assert!(!out.status.success());
+    fails(&db, &["match", "--collection", "nope"], "'nope'");
+    fails(&db, &["match", "--profile", "/no/such/profile"], "cannot read profile");
+    fails(&db, &["match", "--at", "soon"], "'soon'");
+}

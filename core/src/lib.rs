@@ -28,7 +28,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use import::{BatchPayload, BatchResponse, ImportDefaults, ImportReport, Progress, Rejected, Stage};
 pub use index::Index;
 pub use killchain::{KillChainPhase, PhaseSet};
-pub use matcher::{EventMatches, Match, MatchOptions, Matcher, TimeSource};
+pub use matcher::{EventMatches, LiveMatcher, Match, MatchOptions, Matcher, TimeSource};
 pub use observable::{IndicatorValue, Kind, Observable};
 pub use scope::Profile;
 pub use store::{

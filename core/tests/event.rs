@@ -121,11 +121,10 @@ fn nested_dotted_and_mixed_keys_reach_the_same_path() {
         (r#"{"source.nat.ip":"5.6.7.8"}"#, vec![("source.nat.ip", "5.6.7.8")]),
         (r#"{"dns.question":{"name":"evil.example"}}"#, vec![("dns.question.name", "evil.example")]),
         (r#"{"dns":{"question.name":"evil.example"}}"#, vec![("dns.question.name", "evil.example")]),
-        (r#"{"a.b":{"c":{"d":"x"}},"a":{"b.c":{"d":"y"}},"a.b.c.d":"z"}"#, vec![
-            ("a.b.c.d", "x"),
-            ("a.b.c.d", "y"),
-            ("a.b.c.d", "z"),
-        ]),
+        (
+            r#"{"a.b":{"c":{"d":"x"}},"a":{"b.c":{"d":"y"}},"a.b.c.d":"z"}"#,
+            vec![("a.b.c.d", "x"), ("a.b.c.d", "y"), ("a.b.c.d", "z")],
+        ),
         (
             r#"{"source":{"ip":"1.1.1.1","nat":{"ip":"2.2.2.2"},"port":53},"source.ip":"3.3.3.3"}"#,
             vec![("source.ip", "1.1.1.1"), ("source.nat.ip", "2.2.2.2"), ("source.ip", "3.3.3.3")],
@@ -156,12 +155,10 @@ fn arrays_are_transparent_at_every_level() {
             vec![("email.attachments.file.hash.sha256", "aa"), ("email.attachments.file.hash.sha256", "cc")],
         ),
         (r#"{"a":[[{"b":[["x"],"y"]}],[[]]]}"#, vec![("a.b", "x"), ("a.b", "y")]),
-        (r#"{"a":[{"b":"1"},[{"b":["2",["3"]]}]],"a.b":[[["4"]]]}"#, vec![
-            ("a.b", "1"),
-            ("a.b", "2"),
-            ("a.b", "3"),
-            ("a.b", "4"),
-        ]),
+        (
+            r#"{"a":[{"b":"1"},[{"b":["2",["3"]]}]],"a.b":[[["4"]]]}"#,
+            vec![("a.b", "1"), ("a.b", "2"), ("a.b", "3"), ("a.b", "4")],
+        ),
     ] {
         assert_eq!(found(json, &paths), pairs(&want), "{json}");
     }
@@ -188,7 +185,10 @@ fn only_strings_are_reported() {
 #[test]
 fn duplicate_keys_report_every_occurrence_in_document_order() {
     let json = r#"{"source":{"ip":"1"},"source":{"ip":"2","ip":"3"},"source.ip":"4"}"#;
-    assert_eq!(found(json, &["source.ip"]), pairs(&[("source.ip", "1"), ("source.ip", "2"), ("source.ip", "3"), ("source.ip", "4")]));
+    assert_eq!(
+        found(json, &["source.ip"]),
+        pairs(&[("source.ip", "1"), ("source.ip", "2"), ("source.ip", "3"), ("source.ip", "4")])
+    );
 }
 
 #[test]
@@ -347,27 +347,32 @@ fn an_event_error_is_a_validation_error() {
     let _: &dyn std::error::Error = &error(b"{");
 }
 
-/// `depth` nested arrays in an object (`depth + 1` levels in all).
+/// `depth` nested containers (`open` .. `close`) holding `1`, in an object: `depth + 1` levels.
 fn nested(depth: usize, open: &str, close: &str) -> String {
-    format!("{{\"a\":{}{}}}", open.repeat(depth), close.repeat(depth))
+    format!("{{\"a\":{}1{}}}", open.repeat(depth), close.repeat(depth))
 }
 
 #[test]
 fn nesting_is_limited_like_serde_json_without_overflowing_the_stack() {
-    let paths = FieldPaths::new(&["a"]);
+    // "a", "a.a", ... so that `{"a":{"a":...` is walked as wanted; `{"b":` is skipped.
+    let deep: Vec<String> = (1..300).map(|n| vec!["a"; n].join(".")).collect();
+    let paths = FieldPaths::new(&deep);
     for depth in [120, 125, 126, 127, 128, 200] {
-        for (open, close) in [("[", "]"), ("{\"a\":", "}"), ("{\"b\":", "}")] {
+        for (open, close) in [("[", "]"), ("{\"a\":", "}"), ("{\"b\":", "}"), ("[{\"a\":", "}]")] {
             let json = nested(depth, open, close);
             let ours = scan_with(json.as_bytes(), &paths);
             let theirs = serde_json::from_slice::<Value>(json.as_bytes());
             assert_eq!(ours.is_ok(), theirs.is_ok(), "depth {depth} {open}: {ours:?} / {theirs:?}");
-            assert_eq!(ours.is_ok(), depth < 127, "depth {depth}");
+            let levels = depth * open.matches(['[', '{']).count() + 1;
+            assert_eq!(ours.is_ok(), levels <= 127, "depth {depth} {open}");
         }
     }
-    let e = error(nested(126, "[", "]").as_bytes()).to_string();
+    let e = error(nested(127, "[", "]").as_bytes()).to_string();
     assert!(e.contains("nesting deeper than 127 levels"), "{e}");
+    let (f, _) = scan_with(nested(125, "{\"a\":", "}").replace('1', "\"x\"").as_bytes(), &paths).unwrap();
+    assert_eq!(f, pairs(&[(&deep[125], "x")]));
     // Far deeper than any stack would allow for naive recursion.
-    for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+    for (open, close) in [("[", "]"), ("{\"a\":", "}"), ("{\"b\":", "}")] {
         let json = nested(1_000_000, open, close);
         assert!(scan_with(json.as_bytes(), &paths).is_err());
         assert!(scan_with(&json.as_bytes()[..json.len() / 2], &paths).is_err());
@@ -423,7 +428,10 @@ fn field_paths_api() {
 // --- Realistic events -----------------------------------------------------------------------
 
 /// Hand-written ECS events and the (field, value) pairs they must give, in order.
-fn realistic() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, Option<i64>)> {
+/// (event, expected (field, value) pairs, expected @timestamp in ms).
+type Realistic = Vec<(&'static str, Vec<(&'static str, &'static str)>, Option<i64>)>;
+
+fn realistic() -> Realistic {
     vec![
         (
             r#"{"@timestamp":"2026-01-01T00:00:00.587Z","ecs":{"version":"8.11.0"},"event":{"kind":"event","category":["web"],"type":["access"],"dataset":"proxy.access","module":"proxy","id":"fe4bb6cea9d5b94e"},"host":{"name":"ws-05049.example-corp.com","hostname":"ws-05049","ip":["10.0.19.185"],"os":{"family":"linux"}},"agent":{"type":"filebeat","version":"8.13.4","id":"c18ae31b-d04c-a8b0-e821-02893c09bc6c","name":"ws-05049"},"observer":{"vendor":"Elastic","product":"proxy"},"source":{"ip":"172.19.64.189","port":35911},"destination":{"ip":"13.172.60.184","port":443,"domain":"s3.us-east-1.youtube.com"},"url":{"original":"https://s3.us-east-1.youtube.com/login","domain":"s3.us-east-1.youtube.com","path":"/login","scheme":"https"},"http":{"request":{"method":"POST","referrer":"https://update.reddit.com/"},"response":{"status_code":302,"bytes":449625}},"user_agent":{"original":"Microsoft-CryptoAPI/10.0"},"user":{"name":"jwilliams"},"related":{"ip":["172.19.64.189","13.172.60.184"],"hosts":["s3.us-east-1.youtube.com"],"user":["jwilliams"]}}"#,
@@ -662,8 +670,38 @@ fn json_value() -> impl Strategy<Value = J> {
     })
 }
 
+/// A member leading to a wanted path: its segments grouped into dotted keys at random, with
+/// random arrays around the levels, ending in a string (mostly) or any value.
+fn planted() -> impl Strategy<Value = (String, J)> {
+    let leaf = prop_oneof![3 => text().prop_map(J::Str), 1 => json_value()];
+    (prop::sample::select(PROP_PATHS), leaf, prop::collection::vec(0..6u8, 8)).prop_map(|(path, leaf, choices)| {
+        let segments: Vec<&str> = path.split('.').collect();
+        let mut groups: Vec<String> = vec![segments[0].to_owned()];
+        for (i, seg) in segments.iter().enumerate().skip(1) {
+            if choices[i % choices.len()] == 0 {
+                let last = groups.last_mut().expect("one group");
+                last.push('.');
+                last.push_str(seg);
+            } else {
+                groups.push((*seg).to_owned());
+            }
+        }
+        let mut value = leaf;
+        for (i, group) in groups.iter().enumerate().rev() {
+            if choices[(i + 3) % choices.len()] == 5 {
+                value = J::Arr(vec![J::Null, value]);
+            }
+            if i > 0 {
+                value = J::Obj(vec![(group.clone(), value)]);
+            }
+        }
+        (groups.swap_remove(0), value)
+    })
+}
+
 fn event() -> impl Strategy<Value = J> {
-    prop::collection::vec((key(), json_value()), 0..10).prop_map(J::Obj)
+    let member = prop_oneof![2 => (key(), json_value()), 1 => planted()];
+    prop::collection::vec(member, 0..10).prop_map(J::Obj)
 }
 
 /// A tiny deterministic generator for the serialiser's choices.

@@ -158,7 +158,7 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
     }
     writeln!(
         err,
-        "{} events, {} matched, {} matches, {} bad lines in {:.2}s ({:.0} events/s, {:.1} MB/s)",
+        "events: {}, matched events: {}, matches: {}, bad lines: {}, {:.2}s ({:.0} events/s, {:.1} MB/s)",
         summary.events,
         summary.matched_events,
         summary.matches,

@@ -24,19 +24,23 @@ pub(crate) struct Node {
     pub(crate) flags: u8,
 }
 
-/// One slot of the open-addressing table of child links, keyed by (parent node, key segment).
-/// The segment is its first 8 bytes, zero-padded, as a little-endian word, and its length; longer
-/// segments also compare the rest, kept in `tails` from `tail`. `node == NONE` marks an empty slot.
+/// Key segments are compared as this many little-endian words (zero-padded): segments of up to
+/// `8 * WORDS` bytes in one go, longer ones (rare) also compare their tail.
+const WORDS: usize = 2;
+
+/// One slot of the open-addressing table of child links, keyed by (parent node, key segment):
+/// the segment's first `8 * WORDS` bytes as words, its length, and for longer segments the rest,
+/// kept in `tails` from `tail`. `node == NONE` marks an empty slot.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    head: u64,
+    words: [u64; WORDS],
     node: u32,
     len: u32,
     child: u32,
     tail: u32,
 }
 
-const EMPTY: Slot = Slot { head: 0, node: NONE, len: 0, child: NONE, tail: 0 };
+const EMPTY: Slot = Slot { words: [0; WORDS], node: NONE, len: 0, child: NONE, tail: 0 };
 
 /// A compiled set of dotted ECS field paths to extract; the id of a field is its position in the
 /// list given to [`FieldPaths::new`].
@@ -109,19 +113,19 @@ impl FieldPaths {
         let mut nodes = Vec::with_capacity(tree.len());
         for (n, b) in tree.iter().enumerate() {
             for (seg, child) in &b.children {
-                let head = head_word(seg);
-                let mut i = slot_index(n as u32, head, seg.len(), shift);
+                let words = segment_words(seg);
+                let mut i = slot_index(n as u32, words[0], seg.len(), shift);
                 while slots[i].node != NONE {
                     i = (i + 1) & (size - 1);
                 }
                 slots[i] = Slot {
-                    head,
+                    words,
                     node: n as u32,
                     len: seg.len() as u32,
                     child: *child as u32,
                     tail: tails.len() as u32,
                 };
-                tails.extend_from_slice(seg.get(8..).unwrap_or_default());
+                tails.extend_from_slice(seg.get(8 * WORDS..).unwrap_or_default());
             }
             let mut flags = 0;
             if !b.children.is_empty() {
@@ -169,23 +173,25 @@ impl FieldPaths {
 
     /// The child of `node` reached by the object key `buf[start..end]` (a key without escapes,
     /// which may hold several dot-separated segments); [`NONE`] when no wanted path goes through
-    /// it. `buf` is the whole event: the first 8 bytes of the key are loaded at once when there are
-    /// 8 bytes left from `start`.
+    /// it. `buf` is the whole event: the key's words are loaded from it directly when there are
+    /// 16 bytes left from `start`.
     #[inline(always)]
     pub(crate) fn lookup_in(&self, node: u32, buf: &[u8], start: usize, end: usize) -> u32 {
-        let key = &buf[start..end];
-        let Some(word) = buf.get(start..).and_then(<[u8]>::first_chunk::<8>) else {
-            return self.lookup(node, key);
+        let len = end - start;
+        let chunk = buf.get(start..).and_then(<[u8]>::first_chunk::<16>);
+        let (Some(chunk), true) = (chunk, len <= 16) else {
+            return self.lookup(node, &buf[start..end]);
         };
-        let len = key.len();
-        let head =
-            if len >= 8 { u64::from_le_bytes(*word) } else { u64::from_le_bytes(*word) & ((1u64 << (len * 8)) - 1) };
-        // Any '.' among the (at most 8) key bytes in `head`? (Exact: padding bytes are 0.)
-        let x = head ^ (ONES * b'.' as u64);
-        if (x.wrapping_sub(ONES) & !x & HIGHS) != 0 || (len > 8 && key[8..].contains(&b'.')) {
-            return self.lookup(node, key);
+        let (lo, hi) = chunk.split_at(8);
+        let lo = u64::from_le_bytes(lo.try_into().unwrap_or_default());
+        let hi = u64::from_le_bytes(hi.try_into().unwrap_or_default());
+        let words = if len <= 8 { [lo & low_bytes(len), 0] } else { [lo, hi & low_bytes(len - 8)] };
+        // A '.' among the key's bytes? (Exact: the bytes masked out are 0.)
+        let (x, y) = (words[0] ^ (ONES * b'.' as u64), words[1] ^ (ONES * b'.' as u64));
+        if ((x.wrapping_sub(ONES) & !x) | (y.wrapping_sub(ONES) & !y)) & HIGHS != 0 {
+            return self.lookup(node, &buf[start..end]);
         }
-        self.find(node, head, key)
+        self.find(node, &words, &buf[start..end])
     }
 
     /// The child of `node` reached by the object key `key` (unescaped), which may hold several
@@ -196,25 +202,26 @@ impl FieldPaths {
             if node == NONE {
                 return NONE;
             }
-            node = self.find(node, head_word(seg), seg);
+            node = self.find(node, &segment_words(seg), seg);
         }
         node
     }
 
-    /// The child of `node` by the single segment `seg` whose head word is `head`, or [`NONE`].
+    /// The child of `node` by the single segment `seg` (whose words are `words`), or [`NONE`].
     #[inline(always)]
-    fn find(&self, node: u32, head: u64, seg: &[u8]) -> u32 {
+    fn find(&self, node: u32, words: &[u64; WORDS], seg: &[u8]) -> u32 {
         let len = seg.len();
         let mask = self.slots.len() - 1;
-        let mut i = slot_index(node, head, len, self.shift);
+        let mut i = slot_index(node, words[0], len, self.shift);
         loop {
             let s = &self.slots[i];
-            if s.head == head && s.node == node && s.len as usize == len {
-                if len <= 8 {
+            let differ = (s.words[0] ^ words[0]) | (s.words[1] ^ words[1]);
+            if differ == 0 && s.node == node && s.len as usize == len {
+                if len <= 8 * WORDS {
                     return s.child;
                 }
                 let t = s.tail as usize;
-                if self.tails.get(t..t + (len - 8)) == seg.get(8..) {
+                if self.tails.get(t..t + (len - 8 * WORDS)) == seg.get(8 * WORDS..) {
                     return s.child;
                 }
             }
@@ -236,17 +243,24 @@ fn slot_index(node: u32, head: u64, len: usize, shift: u32) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
 }
 
-/// The first 8 bytes of `seg`, zero-padded, little-endian.
+/// A mask of the low `n` bytes of a word (`n <= 8`).
 #[inline(always)]
-fn head_word(seg: &[u8]) -> u64 {
-    match seg.first_chunk::<8>() {
-        Some(w) => u64::from_le_bytes(*w),
-        None => {
-            let mut w = [0u8; 8];
-            w[..seg.len()].copy_from_slice(seg);
-            u64::from_le_bytes(w)
-        }
+fn low_bytes(n: usize) -> u64 {
+    ((1u128 << (8 * n)) - 1) as u64
+}
+
+/// The first `8 * WORDS` bytes of `seg`, zero-padded, as little-endian words.
+fn segment_words(seg: &[u8]) -> [u64; WORDS] {
+    let mut bytes = [0u8; 8 * WORDS];
+    let n = seg.len().min(8 * WORDS);
+    bytes[..n].copy_from_slice(&seg[..n]);
+    let mut words = [0u64; WORDS];
+    for (k, w) in words.iter_mut().enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&bytes[8 * k..8 * k + 8]);
+        *w = u64::from_le_bytes(b);
     }
+    words
 }
 
 #[cfg(test)]
@@ -289,12 +303,31 @@ mod tests {
 
     #[test]
     fn long_segments_compare_their_tail() {
-        let p = FieldPaths::new(&["destination.registered_domain", "destination.registered_domains"]);
+        let p = FieldPaths::new(&[
+            "destination.registered_domain",
+            "destination.registered_domains",
+            "x.abcdefghijklmnopqrstuvwxyz",
+            "x.abcdefghijklmnopqrstuvwxy",
+            "x.abcdefghijklmnopqrstuvwx",
+        ]);
         let d = p.lookup(ROOT, b"destination");
         assert_eq!(p.node(p.lookup(d, b"registered_domain")).field, 0);
         assert_eq!(p.node(p.lookup(d, b"registered_domains")).field, 1);
         assert_eq!(p.lookup(d, b"registered_domaix"), NONE);
         assert_eq!(p.lookup(ROOT, b"destinatioN"), NONE);
+        let x = p.lookup(ROOT, b"x");
+        for (key, want) in [
+            (&b"abcdefghijklmnopqrstuvwxyz"[..], 2),
+            (b"abcdefghijklmnopqrstuvwxy", 3),
+            (b"abcdefghijklmnopqrstuvwx", 4),
+        ] {
+            assert_eq!(p.node(p.lookup(x, key)).field, want);
+            let mut buf = key.to_vec();
+            buf.extend_from_slice(b"\":\"..........................");
+            assert_eq!(p.node(p.lookup_in(x, &buf, 0, key.len())).field, want);
+        }
+        assert_eq!(p.lookup(x, b"abcdefghijklmnopqrstuvwxyZ"), NONE);
+        assert_eq!(p.lookup(x, b"abcdefghijklmnopqrstuvw"), NONE);
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! [`scan_event`]: one validating pass over an event, reporting the wanted string values.
 //!
-//! Recursive descent bounded by [`MAX_DEPTH`]: an object or array under a trie node that leads to
-//! wanted fields is walked with [`Scanner::object`] / [`Scanner::array`]; anything else is
-//! validated by the `skip_*` functions, which neither look keys up nor unescape. Strings are
-//! skipped eight bytes at a time (SWAR: find the first `"`, `\`, control or non-ASCII byte).
+//! An object or array under a trie node that leads to wanted fields is walked by recursive descent
+//! ([`Scanner::object`], [`Scanner::array`]), bounded by [`MAX_DEPTH`]; anything else is validated
+//! by [`Scanner::skip_container`], a loop with its own stack (one bit per level in a `u128`), which
+//! neither looks keys up nor unescapes. Strings are crossed sixteen bytes at a time (SSE2, or eight
+//! with SWAR elsewhere), stopping only at `"`, `\`, control and non-ASCII bytes.
+//!
+//! The position is passed and returned by value (not kept in `self`) so that it stays in a
+//! register; errors are parked in [`Scanner::error`] and signalled with a zero-sized [`Stop`].
 
 use std::borrow::Cow;
 
@@ -29,183 +33,188 @@ pub fn scan_event<'a>(
     paths: &FieldPaths,
     sink: &mut dyn FnMut(FieldValue<'a>),
 ) -> Result<EventMeta, EventError> {
-    let mut s = Scanner { buf: json, pos: 0, depth: 0, paths, sink, meta: EventMeta::default(), error: None };
+    let mut s = Scanner {
+        buf: json,
+        paths,
+        sink,
+        meta: EventMeta::default(),
+        error: None,
+        window_start: usize::MAX / 2,
+        window: 0,
+        kind: 0,
+    };
     match s.event() {
         Ok(()) => Ok(s.meta),
-        Err(Stop) => {
-            Err(s.error.take().unwrap_or_else(|| EventError { offset: s.pos, message: "invalid json".into() }))
-        }
+        Err(Stop) => Err(s.error.take().unwrap_or_else(|| EventError { offset: 0, message: "invalid json".into() })),
     }
 }
 
-/// The scan stopped on an error, kept in [`Scanner::error`] (a one-byte `Err` keeps the hot path
-/// lean).
+/// The scan stopped on an error, kept in [`Scanner::error`].
 struct Stop;
 
 type R<T> = Result<T, Stop>;
 
 struct Scanner<'a, 'p, 's> {
     buf: &'a [u8],
-    pos: usize,
-    depth: u32,
     paths: &'p FieldPaths,
     sink: &'s mut dyn FnMut(FieldValue<'a>),
     meta: EventMeta,
     error: Option<EventError>,
+    /// A 64-byte window of the input, from `window_start`: bit `k` of `window` is set when byte
+    /// `window_start + k` is `"`, `\\`, a control character or non-ASCII (see [`special_bits`]).
+    /// Finding the end of a string is then a shift and a count of trailing zeros, not a chain of
+    /// loads and compares that each string would wait for.
+    window_start: usize,
+    window: u64,
+    /// What the last [`skip_string`](Self::skip_string) met: [`ESCAPED`] | [`NON_ASCII`].
+    kind: u8,
+}
+
+/// The byte at `i`, or 0 past the end (0 is never valid where a token is expected).
+#[inline(always)]
+fn at(buf: &[u8], i: usize) -> u8 {
+    match buf.get(i) {
+        Some(&b) => b,
+        None => 0,
+    }
+}
+
+/// Skip whitespace from `i`: the index and the byte there (0 at the end).
+#[inline(always)]
+fn ws(buf: &[u8], i: usize) -> (usize, u8) {
+    let b = at(buf, i);
+    if b > b' ' {
+        return (i, b);
+    }
+    ws_slow(buf, i)
+}
+
+fn ws_slow(buf: &[u8], mut i: usize) -> (usize, u8) {
+    loop {
+        match at(buf, i) {
+            b' ' | b'\n' | b'\r' | b'\t' => i += 1,
+            b => return (i, b),
+        }
+    }
 }
 
 impl<'a> Scanner<'a, '_, '_> {
     fn event(&mut self) -> R<()> {
-        if self.ws() != b'{' {
-            return self.unexpected("'{' (an event is a json object)");
+        let (i, b) = ws(self.buf, 0);
+        if b != b'{' {
+            return self.unexpected(i, "'{' (an event is a json object)");
         }
-        self.object(ROOT)?;
-        self.ws();
-        if self.pos < self.buf.len() {
-            return self.fail(self.pos, "trailing characters after the event object");
-        }
-        Ok(())
-    }
-
-    /// The byte at `pos`, or 0 at the end (0 is never valid where a token is expected).
-    #[inline(always)]
-    fn peek(&self) -> u8 {
-        match self.buf.get(self.pos) {
-            Some(&b) => b,
-            None => 0,
-        }
-    }
-
-    /// Skip whitespace; the next byte (0 at the end).
-    #[inline(always)]
-    fn ws(&mut self) -> u8 {
-        let b = self.peek();
-        if b > b' ' {
-            return b;
-        }
-        self.ws_slow()
-    }
-
-    fn ws_slow(&mut self) -> u8 {
-        loop {
-            match self.peek() {
-                b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
-                b => return b,
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn enter(&mut self) -> R<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return self.fail(self.pos, format!("nesting deeper than {MAX_DEPTH} levels"));
+        let i = self.object(ROOT, i, 0)?;
+        let (i, _) = ws(self.buf, i);
+        if i < self.buf.len() {
+            return self.fail(i, "trailing characters after the event object");
         }
         Ok(())
     }
 
-    /// An object under trie node `node` (which has children); `pos` is at its `{`.
-    fn object(&mut self, node: u32) -> R<()> {
-        self.enter()?;
-        self.pos += 1;
-        let mut b = self.ws();
+    /// An object at `i` (its `{`) under trie node `node` (which has children), `depth` levels
+    /// deep; returns the index after its `}`.
+    fn object(&mut self, node: u32, i: usize, depth: u32) -> R<usize> {
+        let buf = self.buf;
+        let depth = depth + 1;
+        if depth > MAX_DEPTH {
+            return self.too_deep(i);
+        }
+        let (mut i, mut b) = ws(buf, i + 1);
         if b == b'}' {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
+            return Ok(i + 1);
         }
         loop {
             if b != b'"' {
-                return self.unexpected("'\"' (an object key)");
+                return self.unexpected(i, "'\"' (an object key)");
             }
-            let child = self.key(node)?;
-            if self.ws() != b':' {
-                return self.unexpected("':'");
-            }
-            self.pos += 1;
-            b = self.ws();
-            if child == NONE {
-                self.skip_value(b)?;
+            let end = self.scan_string(i)?;
+            let child = if self.kind & ESCAPED == 0 {
+                self.paths.lookup_in(node, buf, i + 1, end - 1)
             } else {
-                self.value(child, b)?;
+                self.escaped_key(node, i + 1, end - 1)?
+            };
+            (i, b) = ws(buf, end);
+            if b != b':' {
+                return self.unexpected(i, "':'");
             }
-            b = self.ws();
+            (i, b) = ws(buf, i + 1);
+            i = if child == NONE {
+                if b == b'"' {
+                    self.skip_string(i)?
+                } else {
+                    self.skip_value(i, b, depth)?
+                }
+            } else {
+                self.value(child, i, b, depth)?
+            };
+            (i, b) = ws(buf, i);
             if b == b',' {
-                self.pos += 1;
-                b = self.ws();
+                (i, b) = ws(buf, i + 1);
             } else if b == b'}' {
-                self.pos += 1;
-                self.depth -= 1;
-                return Ok(());
+                return Ok(i + 1);
             } else {
-                return self.unexpected("',' or '}'");
+                return self.unexpected(i, "',' or '}'");
             }
         }
     }
 
-    /// An array whose elements sit at trie node `node` (arrays are transparent); `pos` is at `[`.
-    fn array(&mut self, node: u32) -> R<()> {
-        self.enter()?;
-        self.pos += 1;
-        let mut b = self.ws();
+    /// An array at `i` whose elements sit at trie node `node` (arrays are transparent).
+    fn array(&mut self, node: u32, i: usize, depth: u32) -> R<usize> {
+        let buf = self.buf;
+        let depth = depth + 1;
+        if depth > MAX_DEPTH {
+            return self.too_deep(i);
+        }
+        let (mut i, mut b) = ws(buf, i + 1);
         if b == b']' {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
+            return Ok(i + 1);
         }
         loop {
-            self.value(node, b)?;
-            b = self.ws();
+            i = self.value(node, i, b, depth)?;
+            (i, b) = ws(buf, i);
             if b == b',' {
-                self.pos += 1;
-                b = self.ws();
+                (i, b) = ws(buf, i + 1);
             } else if b == b']' {
-                self.pos += 1;
-                self.depth -= 1;
-                return Ok(());
+                return Ok(i + 1);
             } else {
-                return self.unexpected("',' or ']'");
+                return self.unexpected(i, "',' or ']'");
             }
         }
     }
 
-    /// A key (`pos` at its opening quote): the child of `node` it leads to, or [`NONE`].
-    #[inline(always)]
-    fn key(&mut self, node: u32) -> R<u32> {
-        let start = self.pos + 1;
-        let kind = self.skip_string()?;
-        let end = self.pos - 1;
-        if kind & ESCAPED == 0 {
-            return Ok(self.paths.lookup_in(node, self.buf, start, end));
-        }
+    /// The child of `node` that the key with escapes `start..end` leads to, or [`NONE`].
+    #[cold]
+    fn escaped_key(&mut self, node: u32, start: usize, end: usize) -> R<u32> {
         let key = self.unescape(start, end)?;
         Ok(self.paths.lookup(node, key.as_bytes()))
     }
 
-    /// A value at trie node `node` (not [`NONE`]); `b` is its first byte, at `pos`.
+    /// The value at `i` (first byte `b`), at trie node `node` (not [`NONE`]).
     #[inline(always)]
-    fn value(&mut self, node: u32, b: u8) -> R<()> {
+    fn value(&mut self, node: u32, i: usize, b: u8, depth: u32) -> R<usize> {
         let n = self.paths.node(node);
         match b {
-            b'"' if n.flags & WANTS_STRING != 0 => self.report(n),
-            b'{' if n.flags & HAS_CHILDREN != 0 => self.object(node),
-            b'[' => self.array(node),
-            _ if n.flags & TIMESTAMP != 0 => self.timestamp_other(b),
-            _ => self.skip_value(b),
+            b'"' if n.flags & WANTS_STRING != 0 => self.report(n, i),
+            b'"' => self.skip_string(i),
+            b'{' if n.flags & HAS_CHILDREN != 0 => self.object(node, i, depth),
+            b'[' => self.array(node, i, depth),
+            _ if n.flags & TIMESTAMP != 0 => self.timestamp_other(i, b, depth),
+            _ => self.skip_value(i, b, depth),
         }
     }
 
     /// A string at a node that wants one: report it and/or read it as the timestamp.
-    fn report(&mut self, n: Node) -> R<()> {
-        let start = self.pos;
-        let kind = self.skip_string()?;
-        let (from, to) = (start + 1, self.pos - 1);
+    fn report(&mut self, n: Node, i: usize) -> R<usize> {
+        let end = self.scan_string(i)?;
+        let kind = self.kind;
+        let (from, to) = (i + 1, end - 1);
         let value = if kind == 0 {
             let ascii = &self.buf[from..to];
             debug_assert!(ascii.is_ascii());
-            // SAFETY: `kind == 0`: skip_string saw no escape and no byte >= 0x80 in the string
-            // (find_special stops at every such byte, and only utf8_char_end, which sets
-            // NON_ASCII, steps over one), so the bytes are ASCII, hence UTF-8.
+            // SAFETY: `kind == 0`: skip_string met no escape and no byte >= 0x80 in the string
+            // (find_special stops at every such byte, and only utf8_char_end, after which
+            // NON_ASCII is set, steps over one), so the bytes are ASCII, hence UTF-8.
             Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(ascii) })
         } else if kind & ESCAPED != 0 {
             Cow::Owned(self.unescape(from, to)?)
@@ -219,125 +228,142 @@ impl<'a> Scanner<'a, '_, '_> {
             self.set_timestamp(parse_timestamp(&value));
         }
         if n.field != NONE {
-            (self.sink)(FieldValue { field: n.field, value, offset: start });
+            (self.sink)(FieldValue { field: n.field, value, offset: i });
         }
-        Ok(())
+        Ok(end)
     }
 
     /// A non-string, non-array `@timestamp`: a number is epoch milliseconds, `null` is absent,
     /// anything else is bad.
     #[cold]
-    fn timestamp_other(&mut self, b: u8) -> R<()> {
-        let start = self.pos;
-        self.skip_value(b)?;
+    fn timestamp_other(&mut self, i: usize, b: u8, depth: u32) -> R<usize> {
+        let end = self.skip_value(i, b, depth)?;
         match b {
             b'n' => {}
             b'-' | b'0'..=b'9' => {
-                let t = std::str::from_utf8(&self.buf[start..self.pos]).ok().and_then(parse_timestamp);
+                let t = std::str::from_utf8(&self.buf[i..end]).ok().and_then(parse_timestamp);
                 self.set_timestamp(t);
             }
             _ => self.set_timestamp(None),
         }
-        Ok(())
+        Ok(end)
     }
 
     fn set_timestamp(&mut self, t: Option<crate::time::Timestamp>) {
         self.meta = EventMeta { timestamp: t, bad_timestamp: t.is_none() };
     }
 
-    /// Validate any value without looking into it; `b` is its first byte, at `pos`.
-    fn skip_value(&mut self, b: u8) -> R<()> {
+    /// Validate the value at `i` (first byte `b`) without looking into it.
+    #[inline]
+    fn skip_value(&mut self, i: usize, b: u8, depth: u32) -> R<usize> {
         match b {
-            b'"' => self.skip_string().map(drop),
-            b'{' => self.skip_object(),
-            b'[' => self.skip_array(),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => self.unexpected("a value"),
+            b'"' => self.skip_string(i),
+            b'{' | b'[' => self.skip_container(i, depth),
+            _ => self.scalar(i, b),
         }
     }
 
-    fn skip_object(&mut self) -> R<()> {
-        self.enter()?;
-        self.pos += 1;
-        let mut b = self.ws();
-        if b == b'}' {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
+    /// A number or literal at `i` (first byte `b`).
+    #[inline]
+    fn scalar(&mut self, i: usize, b: u8) -> R<usize> {
+        match b {
+            b'-' | b'0'..=b'9' => self.number(i),
+            b't' => self.literal(i, b"true"),
+            b'f' => self.literal(i, b"false"),
+            b'n' => self.literal(i, b"null"),
+            _ => self.unexpected(i, "a value"),
         }
+    }
+
+    /// Validate the object or array at `i`, `depth` levels deep, without looking into it: one
+    /// loop, the kind of each open level kept as a bit of a `u128` (1 = array; 127 levels at most).
+    fn skip_container(&mut self, mut i: usize, depth: u32) -> R<usize> {
+        let buf = self.buf;
+        let mut level = depth;
+        let mut arrays: u128 = 0;
+        let mut b = at(buf, i);
         loop {
-            if b != b'"' {
-                return self.unexpected("'\"' (an object key)");
+            // A value starts at `i` with `b`.
+            match b {
+                b'"' => i = self.skip_string(i)?,
+                b'{' | b'[' => {
+                    level += 1;
+                    if level > MAX_DEPTH {
+                        return self.too_deep(i);
+                    }
+                    let is_array = b == b'[';
+                    arrays = arrays << 1 | is_array as u128;
+                    (i, b) = ws(buf, i + 1);
+                    if is_array && b != b']' {
+                        continue;
+                    }
+                    if !is_array && b != b'}' {
+                        i = self.member_key(i, b)?;
+                        b = at(buf, i);
+                        continue;
+                    }
+                    // Empty: closed below.
+                }
+                _ => i = self.scalar(i, b)?,
             }
-            self.skip_string()?;
-            if self.ws() != b':' {
-                return self.unexpected("':'");
-            }
-            self.pos += 1;
-            b = self.ws();
-            self.skip_value(b)?;
-            b = self.ws();
-            if b == b',' {
-                self.pos += 1;
-                b = self.ws();
-            } else if b == b'}' {
-                self.pos += 1;
-                self.depth -= 1;
-                return Ok(());
-            } else {
-                return self.unexpected("',' or '}'");
+            // After a value (or at the closing bracket of an empty container), in the container
+            // at the top of the stack.
+            loop {
+                (i, b) = ws(buf, i);
+                let is_array = arrays & 1 != 0;
+                if b == b',' {
+                    (i, b) = ws(buf, i + 1);
+                    if !is_array {
+                        i = self.member_key(i, b)?;
+                        b = at(buf, i);
+                    }
+                    break;
+                }
+                if b == if is_array { b']' } else { b'}' } {
+                    i += 1;
+                    level -= 1;
+                    arrays >>= 1;
+                    if level == depth {
+                        return Ok(i);
+                    }
+                    continue;
+                }
+                return self.unexpected(i, if is_array { "',' or ']'" } else { "',' or '}'" });
             }
         }
     }
 
-    fn skip_array(&mut self) -> R<()> {
-        self.enter()?;
-        self.pos += 1;
-        let mut b = self.ws();
-        if b == b']' {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
+    /// A member's `"key" :` at `i` (first byte `b`) in a skipped object: the start of its value.
+    #[inline(always)]
+    fn member_key(&mut self, i: usize, b: u8) -> R<usize> {
+        if b != b'"' {
+            return self.unexpected(i, "'\"' (an object key)");
         }
-        loop {
-            self.skip_value(b)?;
-            b = self.ws();
-            if b == b',' {
-                self.pos += 1;
-                b = self.ws();
-            } else if b == b']' {
-                self.pos += 1;
-                self.depth -= 1;
-                return Ok(());
-            } else {
-                return self.unexpected("',' or ']'");
-            }
+        let (i, b) = ws(self.buf, self.skip_string(i)?);
+        if b != b':' {
+            return self.unexpected(i, "':'");
         }
+        Ok(ws(self.buf, i + 1).0)
     }
 
     #[inline]
-    fn literal(&mut self, lit: &'static [u8]) -> R<()> {
-        if self.buf.get(self.pos..self.pos + lit.len()) == Some(lit) {
-            self.pos += lit.len();
-            return Ok(());
+    fn literal(&mut self, i: usize, lit: &'static [u8]) -> R<usize> {
+        if self.buf.get(i..i + lit.len()) == Some(lit) {
+            return Ok(i + lit.len());
         }
-        self.fail(self.pos, "invalid literal")
+        self.fail(i, "invalid literal")
     }
 
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, syntax only.
-    fn number(&mut self) -> R<()> {
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` at `i`, syntax only.
+    fn number(&mut self, mut i: usize) -> R<usize> {
         let buf = self.buf;
-        let digit = |i: usize| matches!(buf.get(i), Some(b'0'..=b'9'));
-        let mut i = self.pos;
-        if buf.get(i) == Some(&b'-') {
+        let digit = |i: usize| at(buf, i).is_ascii_digit();
+        if at(buf, i) == b'-' {
             i += 1;
         }
-        match buf.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
+        match at(buf, i) {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
                 i += 1;
                 while digit(i) {
                     i += 1;
@@ -345,7 +371,7 @@ impl<'a> Scanner<'a, '_, '_> {
             }
             _ => return self.fail(i, "invalid number"),
         }
-        if buf.get(i) == Some(&b'.') {
+        if at(buf, i) == b'.' {
             i += 1;
             if !digit(i) {
                 return self.fail(i, "invalid number: expected a digit after '.'");
@@ -354,9 +380,9 @@ impl<'a> Scanner<'a, '_, '_> {
                 i += 1;
             }
         }
-        if matches!(buf.get(i), Some(b'e' | b'E')) {
+        if matches!(at(buf, i), b'e' | b'E') {
             i += 1;
-            if matches!(buf.get(i), Some(b'+' | b'-')) {
+            if matches!(at(buf, i), b'+' | b'-') {
                 i += 1;
             }
             if !digit(i) {
@@ -366,31 +392,42 @@ impl<'a> Scanner<'a, '_, '_> {
                 i += 1;
             }
         }
-        self.pos = i;
-        Ok(())
+        Ok(i)
     }
 
-    /// Validate a string (`pos` at its opening quote), leaving `pos` after its closing quote.
-    /// Returns [`ESCAPED`] | [`NON_ASCII`] as found in it.
+    /// Validate the string at `i` (its opening quote): the index after its closing quote.
     #[inline(always)]
-    fn skip_string(&mut self) -> R<u8> {
+    fn skip_string(&mut self, i: usize) -> R<usize> {
+        let end = self.next_special(i + 1);
+        if at(self.buf, end) == b'"' {
+            return Ok(end + 1);
+        }
+        self.string_slow(end)
+    }
+
+    /// [`skip_string`](Self::skip_string), also setting [`kind`](Self::kind) to [`ESCAPED`] |
+    /// [`NON_ASCII`] as found in the string.
+    #[inline(always)]
+    fn scan_string(&mut self, i: usize) -> R<usize> {
+        self.kind = 0;
+        self.skip_string(i)
+    }
+
+    /// The rest of a string from `i` (inside it), byte class by byte class; sets the bits of
+    /// [`kind`](Self::kind) for what it meets.
+    fn string_slow(&mut self, mut i: usize) -> R<usize> {
         let buf = self.buf;
-        let mut i = self.pos + 1;
-        let mut kind = 0;
         loop {
-            i = find_special(buf, i);
+            i = self.next_special(i);
             match buf.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(kind);
-                }
+                Some(b'"') => return Ok(i + 1),
                 Some(b'\\') => {
-                    kind |= ESCAPED;
+                    self.kind |= ESCAPED;
                     i = self.escape(i)?.0;
                 }
                 Some(&c) if c >= 0x80 => match utf8_char_end(buf, i) {
                     Some(end) => {
-                        kind |= NON_ASCII;
+                        self.kind |= NON_ASCII;
                         i = end;
                     }
                     None => return self.fail(i, "invalid utf-8 in string"),
@@ -398,6 +435,48 @@ impl<'a> Scanner<'a, '_, '_> {
                 Some(_) => return self.fail(i, "control character in string (must be escaped)"),
                 None => return self.fail(i, "unexpected end of input in string"),
             }
+        }
+    }
+
+    /// The index of the first `"`, `\\`, control or non-ASCII byte at or after `i`, or the length
+    /// of the input.
+    #[inline(always)]
+    fn next_special(&mut self, i: usize) -> usize {
+        let offset = i.wrapping_sub(self.window_start);
+        if offset < 64 {
+            let m = self.window >> offset;
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+        }
+        self.slide(i)
+    }
+
+    /// [`next_special`](Self::next_special) when the window does not have the answer: move it.
+    #[inline(never)]
+    fn slide(&mut self, mut i: usize) -> usize {
+        loop {
+            let bits = match self.buf.get(i..).and_then(<[u8]>::first_chunk::<64>) {
+                Some(chunk) => special_bits(chunk),
+                None => {
+                    // The last bytes, padded with spaces (not special).
+                    let rest = self.buf.get(i..).unwrap_or_default();
+                    let mut padded = [b' '; 64];
+                    padded[..rest.len()].copy_from_slice(rest);
+                    self.window = special_bits(&padded);
+                    self.window_start = i;
+                    return match self.window {
+                        0 => self.buf.len(),
+                        m => i + m.trailing_zeros() as usize,
+                    };
+                }
+            };
+            self.window_start = i;
+            self.window = bits;
+            if bits != 0 {
+                return i + bits.trailing_zeros() as usize;
+            }
+            i += 64;
         }
     }
 
@@ -472,16 +551,22 @@ impl<'a> Scanner<'a, '_, '_> {
         Err(Stop)
     }
 
-    /// Stop: `what` was expected at `pos`.
     #[cold]
     #[inline(never)]
-    fn unexpected<T>(&mut self, what: &str) -> R<T> {
-        let message = match self.buf.get(self.pos) {
+    fn too_deep<T>(&mut self, i: usize) -> R<T> {
+        self.fail(i, format!("nesting deeper than {MAX_DEPTH} levels"))
+    }
+
+    /// Stop: `what` was expected at `i`.
+    #[cold]
+    #[inline(never)]
+    fn unexpected<T>(&mut self, i: usize, what: &str) -> R<T> {
+        let message = match self.buf.get(i) {
             None => "unexpected end of input".to_owned(),
             Some(&c) if c.is_ascii_graphic() => format!("expected {what}, found '{}'", c as char),
             Some(&c) => format!("expected {what}, found byte 0x{c:02x}"),
         };
-        self.fail(self.pos, message)
+        self.fail(i, message)
     }
 }
 
@@ -493,29 +578,58 @@ const NON_ASCII: u8 = 2;
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// The index of the first byte at or after `i` that ends a plain run inside a string (`"`, `\`,
-/// a control character or a non-ASCII byte), or `buf.len()`.
+/// Bit `k` set when `chunk[k]` is `"`, `\\`, a control character or a non-ASCII byte.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-fn find_special(buf: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = buf.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-        let w = u64::from_le_bytes(*chunk);
-        // High bit of each byte: set for `"` (q - 1 borrows), `\`, < 0x20 (w - 0x20 borrows) or
-        // >= 0x80 (w itself). A borrow only comes out of a flagged byte, so the lowest flag is exact.
-        let q = w ^ (ONES * b'"' as u64);
-        let s = w ^ (ONES * b'\\' as u64);
-        let m = (q.wrapping_sub(ONES) | s.wrapping_sub(ONES) | w.wrapping_sub(ONES * 0x20) | w) & HIGHS;
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
+fn special_bits(chunk: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let mut bits = 0;
+    for k in 0..4 {
+        // SAFETY: the target has SSE2 (checked by the cfg above); the unaligned load reads the
+        // 16 bytes of `chunk` from `16 * k`, all within its 64.
+        let m = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k).cast());
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            // Signed: below 0x20 is a control character or (negative) a byte >= 0x80.
+            let other = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), other))
+        };
+        bits |= (m as u32 as u64) << (16 * k);
     }
-    while let Some(&c) = buf.get(i) {
-        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
-            return i;
-        }
-        i += 1;
+    bits
+}
+
+/// [`special_bits`] without SSE2: eight bytes at a time in a word (SWAR).
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn special_bits(chunk: &[u8; 64]) -> u64 {
+    special_bits_swar(chunk)
+}
+
+/// [`special_bits`] eight bytes at a time in a word: the high bit of each byte of the word is
+/// computed exactly (no carry crosses bytes), then the eight high bits are gathered.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn special_bits_swar(chunk: &[u8; 64]) -> u64 {
+    let high = |x: u64| x & HIGHS;
+    // High bit set in each byte of `x` that is zero.
+    let zero = |x: u64| high(!(((x & !HIGHS) + !HIGHS) | x));
+    let mut bits = 0;
+    for (k, part) in chunk.chunks_exact(8).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(part);
+        let w = u64::from_le_bytes(b);
+        let quote = zero(w ^ (ONES * b'"' as u64));
+        let backslash = zero(w ^ (ONES * b'\\' as u64));
+        let control = high(!((w & !HIGHS) + ONES * 0x60)) & !high(w);
+        let m = (quote | backslash | control | high(w)) >> 7;
+        // Gather bit 0 of each byte into the top byte, then down.
+        bits |= (m.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
     }
-    buf.len()
+    bits
 }
 
 /// The end of the UTF-8 sequence starting with the non-ASCII byte at `i`, when it is valid
@@ -558,21 +672,36 @@ fn hex4(buf: &[u8], i: usize) -> Option<u32> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn find_special_is_exact() {
-        for len in 0..40 {
-            for pos in 0..len {
-                for special in [b'"', b'\\', 0, 0x1f, 0x80, 0xff] {
-                    let mut v = vec![b'a'; len];
-                    v[pos] = special;
-                    if pos + 1 < len {
-                        v[pos + 1] = b'"';
-                    }
-                    assert_eq!(find_special(&v, 0), pos, "{v:?}");
-                }
+    /// The reference of [`special_bits`].
+    fn slow_bits(chunk: &[u8; 64]) -> u64 {
+        let mut special = 0;
+        for (k, &c) in chunk.iter().enumerate() {
+            if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
+                special |= 1 << k;
             }
-            let v: Vec<u8> = (0x20..0x80u8).filter(|&c| c != b'"' && c != b'\\').cycle().take(len).collect();
-            assert_eq!(find_special(&v, 0), len);
+        }
+        special
+    }
+
+    #[test]
+    fn special_bits_are_exact() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let classes = [b'"', b'\\', 0, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xbf, 0xc3, 0xff, b'a', b'.', b' '];
+        for round in 0..20_000 {
+            let mut chunk = [b'a'; 64];
+            for c in chunk.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *c = if round % 2 == 0 { classes[(x % classes.len() as u64) as usize] } else { x as u8 };
+            }
+            assert_eq!(special_bits(&chunk), slow_bits(&chunk), "{chunk:02x?}");
+            assert_eq!(special_bits_swar(&chunk), slow_bits(&chunk), "{chunk:02x?}");
+        }
+        for c in 0..=255u8 {
+            let chunk = [c; 64];
+            assert_eq!(special_bits(&chunk), slow_bits(&chunk), "{c:02x}");
+            assert_eq!(special_bits_swar(&chunk), slow_bits(&chunk), "{c:02x}");
         }
     }
 

@@ -414,6 +414,31 @@ pub fn build_fuse8(keys: &[u64]) -> Result<Vec<u8>, FilterError> {
     }
 }
 
+/// The validated geometry of a filter, without its bytes: keep it beside the bytes to query them
+/// again and again without validating the header each time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fuse8Params {
+    seed: u64,
+    segment_length: u64,
+    segment_length_mask: u64,
+    segment_count_length: u64,
+}
+
+impl Fuse8Params {
+    /// A view over the same serialised bytes [`Fuse8::params`] came from. Any other bytes give
+    /// wrong answers but never a panic (lookups are bounds-checked).
+    #[inline]
+    pub fn view<'a>(&self, bytes: &'a [u8]) -> Fuse8<'a> {
+        Fuse8 {
+            seed: self.seed,
+            segment_length: self.segment_length,
+            segment_length_mask: self.segment_length_mask,
+            segment_count_length: self.segment_count_length,
+            fingerprints: bytes.get(HEADER_LEN..).unwrap_or(&[]),
+        }
+    }
+}
+
 /// A binary fuse filter viewed in place over bytes produced by [`build_fuse8`].
 ///
 /// Cheap to copy; borrows the bytes (which may be a memory-mapped file) and never allocates.
@@ -510,6 +535,16 @@ impl<'a> Fuse8<'a> {
             segment_count_length: u64::from(segment_count_length),
             fingerprints,
         })
+    }
+
+    /// The geometry of this filter, to view its bytes again later without validation.
+    pub fn params(&self) -> Fuse8Params {
+        Fuse8Params {
+            seed: self.seed,
+            segment_length: self.segment_length,
+            segment_length_mask: self.segment_length_mask,
+            segment_count_length: self.segment_count_length,
+        }
     }
 
     /// Returns `true` if `key` may be in the set, `false` if it certainly is not.
@@ -1009,5 +1044,22 @@ mod tests {
                 hits_on_misses as f64 * 100.0 / probes.len() as f64,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod params_tests {
+    use super::*;
+
+    #[test]
+    fn a_params_view_answers_like_the_validated_view() {
+        let keys: Vec<u64> = (0..5000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
+        let bytes = build_fuse8(&keys).unwrap();
+        let f = Fuse8::from_bytes(&bytes).unwrap();
+        let v = f.params().view(&bytes);
+        for k in keys.iter().copied().chain(1..5000) {
+            assert_eq!(f.contains(k), v.contains(k), "{k}");
+        }
+        assert!(keys.iter().all(|k| v.contains(*k)));
     }
 }

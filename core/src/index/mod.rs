@@ -72,6 +72,9 @@ pub struct Index {
     rows: u32,
     v4_bits: u32,
     hash_bits: [u32; 4],
+    filter: Option<filter::Fuse8Params>,
+    v4c_bits: u32,
+    v4c_prefix: Vec<u32>,
     created: i64,
     seq: i64,
 }
@@ -109,6 +112,9 @@ impl Index {
             rows: 0,
             v4_bits: 0,
             hash_bits: [0; 4],
+            filter: None,
+            v4c_bits: 0,
+            v4c_prefix: Vec::new(),
             created: layout.created,
             seq: layout.seq,
         };
@@ -179,9 +185,27 @@ impl Index {
             hash_bits[algo] = bits;
         }
         if !self.section(id::STR_FILTER).is_empty() {
-            filter::Fuse8::from_bytes(self.section(id::STR_FILTER))
+            let f = filter::Fuse8::from_bytes(self.section(id::STR_FILTER))
                 .map_err(|e| corrupt(format!("index prefilter: {e}")))?;
+            self.filter = Some(f.params());
         }
+        // CIDR interval starts bucketed by their top bits, so that a lookup searches a few only:
+        // table[b] = how many starts lie below bucket b
+        let starts = self.u32s(id::V4C_START);
+        let bits = build::prefix_bits(starts.len(), 16);
+        let mut table = vec![0u32; (1usize << bits) + 1];
+        if bits > 0 {
+            let mut i = 0usize;
+            for (b, slot) in table.iter_mut().enumerate() {
+                let lo = (b as u64) << (32 - bits);
+                while i < starts.len() && u64::from(starts[i]) < lo {
+                    i += 1;
+                }
+                *slot = i as u32;
+            }
+        }
+        self.v4c_bits = bits;
+        self.v4c_prefix = table;
         self.rows = rows;
         self.v4_bits = v4_bits;
         self.hash_bits = hash_bits;
@@ -301,6 +325,27 @@ impl Index {
         Some(uuid::Uuid::from_u128(base.wrapping_add(u128::from(row) - u128::from(runs[3 * i]))))
     }
 
+    /// The row of an indicator id, if the index holds it.
+    pub(crate) fn row_of_uuid(&self, id: uuid::Uuid) -> Option<u32> {
+        let runs = self.u64s(id::UUID_RUNS);
+        let n = runs.len() / 3;
+        let base = |i: usize| (u128::from(runs[3 * i + 1]) << 64) | u128::from(runs[3 * i + 2]);
+        let u = id.as_u128();
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if base(mid) <= u {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let i = lo.checked_sub(1)?;
+        let row = u64::try_from(u - base(i)).ok()?.checked_add(runs[3 * i])?;
+        let end = if i + 1 < n { runs[3 * (i + 1)] } else { u64::from(self.rows) };
+        (row < end).then_some(row as u32)
+    }
+
     /// The CIDR text of a row whose indicator is a range.
     pub(crate) fn row_cidr(&self, row: u32) -> Option<ipnet::IpNet> {
         let c = self.u64s(id::CIDR_ROWS);
@@ -404,7 +449,16 @@ impl Index {
                     }
                 }
                 let starts = self.u32s(id::V4C_START);
-                let i = starts.partition_point(|s| *s <= a);
+                // the last start <= a lies in a's bucket, or is the last start before it
+                let (lo, hi) = if self.v4c_bits == 0 {
+                    (0, starts.len())
+                } else {
+                    let b = (a >> (32 - self.v4c_bits)) as usize;
+                    let lo = self.v4c_prefix.get(b).copied().unwrap_or(0) as usize;
+                    let hi = self.v4c_prefix.get(b + 1).copied().map_or(starts.len(), |h| h as usize);
+                    (lo.min(starts.len()), hi.min(starts.len()))
+                };
+                let i = lo + starts[lo..hi.max(lo)].partition_point(|s| *s <= a);
                 if let Some(&r) = i.checked_sub(1).and_then(|i| self.u32s(id::V4C_POST).get(i)) {
                     self.each_row(r, &mut |row| f(row, Kind::Cidr));
                 }
@@ -446,11 +500,11 @@ impl Index {
         }
     }
 
+    #[inline]
     fn filter_passes(&self, key: &[u8]) -> bool {
-        let bytes = self.section(id::STR_FILTER);
-        match filter::Fuse8::from_bytes(bytes) {
-            Ok(fl) => fl.contains(filter::hash_bytes(FILTER_SEED, key)),
-            Err(_) => false,
+        match &self.filter {
+            Some(p) => p.view(self.section(id::STR_FILTER)).contains(filter::hash_bytes(FILTER_SEED, key)),
+            None => false,
         }
     }
 

@@ -1,9 +1,11 @@
 //! Matching events against an index: validity windows, visibility by community, field scopes
 //! and the Command and Control rule.
 
+mod live;
 mod ndjson;
 mod output;
 
+pub use live::LiveMatcher;
 pub use ndjson::{NdjsonItem, NdjsonSummary};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -81,15 +83,26 @@ struct Site<'a> {
     offset: usize,
 }
 
-/// Matches events against one index snapshot. `Send + Sync`: share it between threads.
+/// A bit per row of an index: set for rows superseded since it was compiled.
+pub(crate) type Tombstones = Arc<Vec<u64>>;
+
+/// One index a matcher reads, with what it may report of it.
+#[derive(Debug, Clone)]
+struct Layer {
+    index: Arc<Index>,
+    /// Per collection: may this matcher report it?
+    visible: Vec<bool>,
+    /// Rows superseded by a later layer (edited or revoked since this index was compiled).
+    dead: Option<Tombstones>,
+}
+
+/// Matches events against index snapshots. `Send + Sync`: share it between threads.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    index: Arc<Index>,
+    layers: Vec<Layer>,
     paths: FieldPaths,
     field_kinds: Vec<KindMask>,
     c2_field: Option<u32>,
-    /// Per collection: may this matcher report it?
-    visible: Vec<bool>,
     default_time: Option<Timestamp>,
 }
 
@@ -106,54 +119,29 @@ impl Matcher {
     /// Not-found when the community or a collection is not in the index; validation for
     /// malformed ids.
     pub fn new(index: Arc<Index>, options: &MatchOptions) -> Result<Matcher> {
+        Matcher::layered(vec![(index, None)], options)
+    }
+
+    /// A matcher over several indexes (a base and the changes since), each with the rows of it
+    /// that later layers superseded.
+    pub(crate) fn layered(indexes: Vec<(Arc<Index>, Option<Tombstones>)>, options: &MatchOptions) -> Result<Matcher> {
         let profile = options.profile.clone().unwrap_or_default();
         let names: Vec<&str> = profile.rules().iter().map(|r| r.field.as_str()).collect();
         let paths = FieldPaths::new(&names);
         let field_kinds = profile.rules().iter().map(|r| r.kinds).collect();
         let c2_field = paths.id(scope::C2_FIELD);
-        let n = index.collection_count();
-        let mut visible = vec![true; n];
-        if let Some(c) = &options.community {
-            let want = uuid_of(c, "community")?;
-            let comm = (0..index.community_count() as u32)
-                .find(|&i| index.community_uuid(i) == Some(want))
-                .ok_or_else(|| Error::not_found("community", c.as_str()))?;
-            let mut ancestors = Vec::new();
-            let mut cur = index.community_parent(comm);
-            while let Some(p) = cur {
-                if ancestors.contains(&p) || p == comm {
-                    break;
-                }
-                ancestors.push(p);
-                cur = index.community_parent(p);
-            }
-            for (i, v) in visible.iter_mut().enumerate() {
-                *v = match index.collection_scope(i as u32) {
-                    Some((owner, _)) if owner == comm => true,
-                    Some((owner, avail)) => avail && ancestors.contains(&owner),
-                    None => false,
-                };
-            }
+        let mut layers = Vec::with_capacity(indexes.len());
+        for (i, (index, dead)) in indexes.into_iter().enumerate() {
+            // the community and collections must exist in the base; later layers share its tables
+            let visible = visibility(&index, options, i == 0)?;
+            layers.push(Layer { index, visible, dead });
         }
-        if let Some(list) = &options.collections {
-            let mut keep = vec![false; n];
-            for c in list {
-                let want = uuid_of(c, "ioc-collection")?;
-                let i = (0..n as u32)
-                    .find(|&i| index.collection_uuid(i) == Some(want))
-                    .ok_or_else(|| Error::not_found("collection", c.as_str()))?;
-                keep[i as usize] = true;
-            }
-            for (v, k) in visible.iter_mut().zip(keep) {
-                *v &= k;
-            }
-        }
-        Ok(Matcher { index, paths, field_kinds, c2_field, visible, default_time: options.default_time })
+        Ok(Matcher { layers, paths, field_kinds, c2_field, default_time: options.default_time })
     }
 
-    /// The index this matcher reads.
+    /// The (base) index this matcher reads.
     pub fn index(&self) -> &Arc<Index> {
-        &self.index
+        &self.layers[0].index
     }
 
     /// The field paths it extracts.
@@ -161,12 +149,17 @@ impl Matcher {
         &self.paths
     }
 
-    fn accept(&self, row: u32, field: u32, t: u32) -> Option<u32> {
-        let (coll, flags) = self.index.row_cf(row)?;
-        if !self.visible.get(coll as usize).copied().unwrap_or(false) {
+    fn accept(&self, layer: &Layer, row: u32, field: u32, t: u32) -> Option<u32> {
+        let (coll, flags) = layer.index.row_cf(row)?;
+        if !layer.visible.get(coll as usize).copied().unwrap_or(false) {
             return None;
         }
-        let (from, until) = self.index.row_window(row);
+        if let Some(dead) = &layer.dead {
+            if dead.get(row as usize / 64).is_some_and(|w| w & (1 << (row % 64)) != 0) {
+                return None;
+            }
+        }
+        let (from, until) = layer.index.row_window(row);
         if t < from || (until != UNTIL_NEVER && t > until) {
             return None;
         }
@@ -176,10 +169,10 @@ impl Matcher {
         Some(coll)
     }
 
-    fn hit(&self, row: u32, coll: u32, kind: Kind, observable: String, at: &Site<'_>) -> Match {
+    fn hit(&self, layer: &Layer, row: u32, coll: u32, kind: Kind, observable: String, at: &Site<'_>) -> Match {
         Match {
-            indicator_id: format!("indicator--{}", self.index.row_uuid(row).unwrap_or_default()),
-            collection_id: format!("ioc-collection--{}", self.index.collection_uuid(coll).unwrap_or_default()),
+            indicator_id: format!("indicator--{}", layer.index.row_uuid(row).unwrap_or_default()),
+            collection_id: format!("ioc-collection--{}", layer.index.collection_uuid(coll).unwrap_or_default()),
             kind,
             observable,
             field: self.paths.name(at.field).to_string(),
@@ -190,20 +183,26 @@ impl Matcher {
 
     /// Look one value of one field up; push what matches at `t` (seconds).
     fn lookup(&self, at: &Site<'_>, t: u32, out: &mut Vec<Match>) {
+        for layer in &self.layers {
+            self.lookup_in(layer, at, t, out);
+        }
+    }
+
+    fn lookup_in(&self, layer: &Layer, at: &Site<'_>, t: u32, out: &mut Vec<Match>) {
         let (field, value) = (at.field, at.value);
         let kinds = self.field_kinds.get(field as usize).copied().unwrap_or(0);
         if kinds & scope::IP != 0 {
             if let Some(ip) = index::parse_ip(value) {
-                self.index.lookup_ip(ip, &mut |row, kind| {
+                layer.index.lookup_ip(ip, &mut |row, kind| {
                     if kinds & kind.bit() == 0 {
                         return;
                     }
-                    if let Some(coll) = self.accept(row, field, t) {
+                    if let Some(coll) = self.accept(layer, row, field, t) {
                         let obs = match kind {
-                            Kind::Cidr => self.index.row_cidr(row).map(|n| n.to_string()).unwrap_or_default(),
+                            Kind::Cidr => layer.index.row_cidr(row).map(|n| n.to_string()).unwrap_or_default(),
                             _ => ip.to_string(),
                         };
-                        out.push(self.hit(row, coll, kind, obs, at));
+                        out.push(self.hit(layer, row, coll, kind, obs, at));
                     }
                 });
                 return; // an IP is nothing else
@@ -211,17 +210,17 @@ impl Matcher {
         }
         if kinds & scope::DOMAIN != 0 {
             if let Some(d) = index::domain_key(value) {
-                self.index.lookup_domain(&d, &mut |row, matched| {
-                    if let Some(coll) = self.accept(row, field, t) {
-                        out.push(self.hit(row, coll, Kind::Domain, matched.to_string(), at));
+                layer.index.lookup_domain(&d, &mut |row, matched| {
+                    if let Some(coll) = self.accept(layer, row, field, t) {
+                        out.push(self.hit(layer, row, coll, Kind::Domain, matched.to_string(), at));
                     }
                 });
             }
         }
         let mut string = |kind: Kind, key: &str| {
-            self.index.lookup_string(kind, key, &mut |row| {
-                if let Some(coll) = self.accept(row, field, t) {
-                    out.push(self.hit(row, coll, kind, key.to_string(), at));
+            layer.index.lookup_string(kind, key, &mut |row| {
+                if let Some(coll) = self.accept(layer, row, field, t) {
+                    out.push(self.hit(layer, row, coll, kind, key.to_string(), at));
                 }
             });
         };
@@ -259,9 +258,9 @@ impl Matcher {
                 let mut buf = [0u8; 64];
                 let bytes = &mut buf[..h.len() / 2];
                 if index::decode_hex_into(h.as_bytes(), bytes) {
-                    self.index.lookup_hash(kind, bytes, &mut |row| {
-                        if let Some(coll) = self.accept(row, field, t) {
-                            out.push(self.hit(row, coll, kind, h.to_ascii_lowercase(), at));
+                    layer.index.lookup_hash(kind, bytes, &mut |row| {
+                        if let Some(coll) = self.accept(layer, row, field, t) {
+                            out.push(self.hit(layer, row, coll, kind, h.to_ascii_lowercase(), at));
                         }
                     });
                 }
@@ -324,4 +323,51 @@ impl Matcher {
 
 pub(crate) fn bad_line(line: u64, e: Error) -> Error {
     Error::new(ErrorKind::Validation, e.message().to_string()).at_line(line)
+}
+
+/// Which collections of `index` a matcher with `options` may report. Ids that the index does
+/// not know are errors for the base layer, and ignored for later layers.
+fn visibility(index: &Index, options: &MatchOptions, strict: bool) -> Result<Vec<bool>> {
+    let n = index.collection_count();
+    let mut visible = vec![true; n];
+    if let Some(c) = &options.community {
+        let want = uuid_of(c, "community")?;
+        let Some(comm) = (0..index.community_count() as u32).find(|&i| index.community_uuid(i) == Some(want)) else {
+            if strict {
+                return Err(Error::not_found("community", c.as_str()));
+            }
+            return Ok(vec![false; n]);
+        };
+        let mut ancestors = Vec::new();
+        let mut cur = index.community_parent(comm);
+        while let Some(p) = cur {
+            if ancestors.contains(&p) || p == comm {
+                break;
+            }
+            ancestors.push(p);
+            cur = index.community_parent(p);
+        }
+        for (i, v) in visible.iter_mut().enumerate() {
+            *v = match index.collection_scope(i as u32) {
+                Some((owner, _)) if owner == comm => true,
+                Some((owner, avail)) => avail && ancestors.contains(&owner),
+                None => false,
+            };
+        }
+    }
+    if let Some(list) = &options.collections {
+        let mut keep = vec![false; n];
+        for c in list {
+            let want = uuid_of(c, "ioc-collection")?;
+            match (0..n as u32).find(|&i| index.collection_uuid(i) == Some(want)) {
+                Some(i) => keep[i as usize] = true,
+                None if strict => return Err(Error::not_found("collection", c.as_str())),
+                None => {}
+            }
+        }
+        for (v, k) in visible.iter_mut().zip(keep) {
+            *v &= k;
+        }
+    }
+    Ok(visible)
 }

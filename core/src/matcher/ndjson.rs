@@ -84,8 +84,7 @@ impl Matcher {
             if cut == 0 && !eof {
                 continue; // one line longer than the block: read on
             }
-            let lines: Vec<&[u8]> = buf[..cut].split(|&b| b == b'\n').collect();
-            let lines = if !eof || buf[..cut].ends_with(b"\n") { &lines[..lines.len() - 1] } else { &lines[..] };
+            let lines = split_lines(&buf[..cut]);
             let results: Vec<Option<Result<EventMatches>>> = lines
                 .par_iter()
                 .with_min_len(256)
@@ -121,4 +120,18 @@ impl Matcher {
         }
         Ok(sum)
     }
+}
+
+/// The lines of a block (without their `\n`; a last line without one is kept).
+pub(crate) fn split_lines(block: &[u8]) -> Vec<&[u8]> {
+    let mut lines = Vec::with_capacity(block.len() / 512 + 1);
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', block) {
+        lines.push(&block[start..nl]);
+        start = nl + 1;
+    }
+    if start < block.len() {
+        lines.push(&block[start..]);
+    }
+    lines
 }

@@ -238,6 +238,12 @@ impl Store {
                     rusqlite::params![a, c.rowid],
                 )?;
             }
+            if let Some(m) = update.match_subdomains {
+                tx.execute(
+                    "UPDATE collections SET match_subdomains = ?1 WHERE id = ?2",
+                    rusqlite::params![m, c.rowid],
+                )?;
+            }
             tx.execute(
                 "UPDATE collections SET modified = ?1 WHERE id = ?2",
                 rusqlite::params![Timestamp::now().0, c.rowid],

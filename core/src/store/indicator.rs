@@ -479,8 +479,8 @@ impl Store {
             }
             let now = Timestamp::now().0;
             tx.execute(
-                "UPDATE indicators SET revoked_at = ?2, modified = ?2 WHERE id = ?1",
-                rusqlite::params![rowid, now],
+                "UPDATE indicators SET revoked_at = ?2, modified = ?2, seq = ?3 WHERE id = ?1",
+                rusqlite::params![rowid, now, super::current_seq(tx)?],
             )?;
             by_rowid(tx, rowid)
         })

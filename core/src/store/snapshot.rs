@@ -109,3 +109,64 @@ impl Store {
         out?.build()
     }
 }
+
+impl Store {
+    /// A digest of what the index keeps of communities and collections: when it changes, a
+    /// snapshot must be recompiled rather than patched.
+    pub(crate) fn collections_digest(&self) -> Result<u64> {
+        let conn = self.conn();
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut st = conn.prepare_cached(
+            "SELECT c.id, c.uuid, c.community_id, c.available_for_sub_communities, c.match_subdomains FROM collections c ORDER BY c.id",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            h.update(&r.get::<_, i64>(0)?.to_le_bytes());
+            h.update(r.get::<_, String>(1)?.as_bytes());
+            h.update(&r.get::<_, i64>(2)?.to_le_bytes());
+            h.update(&[r.get::<_, bool>(3)? as u8, r.get::<_, bool>(4)? as u8]);
+        }
+        drop(rows);
+        let mut st = conn.prepare_cached("SELECT id, uuid, COALESCE(parent_id, -1) FROM communities ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            h.update(&r.get::<_, i64>(0)?.to_le_bytes());
+            h.update(r.get::<_, String>(1)?.as_bytes());
+            h.update(&r.get::<_, i64>(2)?.to_le_bytes());
+        }
+        Ok(h.digest())
+    }
+
+    /// Every indicator written after change `seq`: `superseded` is told each one's id (its old
+    /// version is out of date), and the active ones go into `delta` with the store's tables.
+    /// Returns the change sequence read.
+    pub(crate) fn changes_since(
+        &self,
+        seq: i64,
+        delta: &mut IndexBuilder,
+        superseded: &mut dyn FnMut(uuid::Uuid),
+    ) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute_batch("BEGIN")?;
+        let out = (|| {
+            let now = super::current_seq(&conn)?;
+            let colls = tables(&conn, delta)?;
+            let mut st = conn.prepare(&format!(
+                "SELECT {RECORD_COLUMNS}, i.revoked_at FROM indicators i WHERE i.seq > ?1 ORDER BY i.id"
+            ))?;
+            let mut rows = st.query([seq])?;
+            while let Some(r) = rows.next()? {
+                let id = uuid::Uuid::from_slice(&r.get::<_, Vec<u8>>(0)?).map_err(|_| bad("indicator id", "?"))?;
+                superseded(id);
+                if r.get::<_, Option<i64>>(8)?.is_none() {
+                    if let Some(rec) = record(&colls, r)? {
+                        delta.add_indicator(rec);
+                    }
+                }
+            }
+            Ok::<_, Error>(now)
+        })();
+        conn.execute_batch("COMMIT")?;
+        out
+    }
+}
