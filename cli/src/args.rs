@@ -314,6 +314,9 @@ pub struct MatchArgs {
     /// Field scopes: `default`, `strict` (the spec's table only) or a profile file.
     #[arg(long, default_value = "default")]
     pub profile: String,
+    /// Raw text: find indicators anywhere in unparsed log lines (with token boundaries).
+    #[arg(long)]
+    pub raw: bool,
     /// Write each matched event's ECS `threat.enrichments` instead of one object per match.
     #[arg(long)]
     pub enrichments: bool,

@@ -238,6 +238,14 @@ fn match_and_compile() {
     assert!(!nodb.exists(), "match --index must not create a store");
     let out = run(&nodb, &["match", "--index", "/no/such.idx"]);
     assert!(!out.status.success());
+    let (m, _) = match_lines(
+        &db,
+        &["--raw", "--at", "2024-06-01"],
+        "GET http://notevil.example/ from 192.0.2.9 to evil.example\n",
+    );
+    let got: Vec<&str> = m.iter().map(|v| v["value"].as_str().unwrap()).collect();
+    assert_eq!(got, vec!["192.0.2.9", "evil.example"], "raw text, with token boundaries");
+    assert_eq!(m[0]["field"], "raw");
     fails(&db, &["match", "--collection", "nope"], "'nope'");
     fails(&db, &["match", "--profile", "/no/such/profile"], "cannot read profile");
     fails(&db, &["match", "--at", "soon"], "'soon'");

@@ -262,6 +262,10 @@ fn timestamp_is_read_from_the_top_level() {
         let (_, meta) = scan_with(json.as_bytes(), &FieldPaths::new(ECS_FIELDS)).unwrap();
         assert_eq!(meta, EventMeta { timestamp: want.map(Timestamp), bad_timestamp: bad }, "{json}");
     }
+    // With `@timestamp.x` wanted, an object there is still a bad timestamp.
+    let json = r#"{"@timestamp":{"x":"y"}}"#;
+    let (f, meta) = scan_with(json.as_bytes(), &FieldPaths::new(&["@timestamp.x"])).unwrap();
+    assert_eq!((f, meta), (pairs(&[("@timestamp.x", "y")]), EventMeta { timestamp: None, bad_timestamp: true }));
     // Asked for as a field, it is also reported.
     let json = r#"{"@timestamp":"2026-01-01T00:00:00Z"}"#;
     assert_eq!(found(json, &["@timestamp"]), pairs(&[("@timestamp", "2026-01-01T00:00:00Z")]));
@@ -568,6 +572,35 @@ fn many_threads_share_one_field_paths() {
             });
         }
     });
+}
+
+/// Every line of a generated NDJSON file (`IOCMATCH_EVENTS=/tmp/ev.jsonl`, made by
+/// `shared/bench/gen.py events`) gives what the serde_json reference finds:
+/// `IOCMATCH_EVENTS=/tmp/ev.jsonl cargo test --release --test event -- --ignored`.
+#[test]
+#[ignore = "needs IOCMATCH_EVENTS, a generated NDJSON file"]
+fn generated_events_agree_with_serde_json() {
+    let Ok(path) = std::env::var("IOCMATCH_EVENTS") else {
+        eprintln!("IOCMATCH_EVENTS is not set: nothing to check");
+        return;
+    };
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let paths = FieldPaths::new(ECS_FIELDS);
+    let mut checked = 0;
+    for (n, line) in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+        let mut got = Vec::new();
+        let meta = scan_event(line, &paths, &mut |v| got.push((v.field, v.value.into_owned())))
+            .unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+        let value: Value = serde_json::from_slice(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+        let mut want = reference_from_value(&value, &paths);
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "line {}", n + 1);
+        let ts = value["@timestamp"].as_str().and_then(parse_timestamp);
+        assert_eq!(meta.timestamp, ts, "line {}", n + 1);
+        checked += 1;
+    }
+    assert!(checked > 0, "{path} holds no events");
 }
 
 /// The pairs a serde_json `Value` holds at wanted paths (no duplicate keys there), unordered.

@@ -109,7 +109,7 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
     let mut bad_shown = 0u64;
     let t = Instant::now();
     let io = |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot write: {e}"));
-    let summary = matcher.match_ndjson(input, at, &mut |item| {
+    let mut sink = |item: NdjsonItem<'_>| -> Result<()> {
         match item {
             NdjsonItem::Event { line, matches } => {
                 if matches.matches.is_empty() {
@@ -146,7 +146,9 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
             }
         }
         Ok(())
-    });
+    };
+    let summary =
+        if a.raw { matcher.scan_text_stream(input, at, &mut sink) } else { matcher.match_ndjson(input, at, &mut sink) };
     out.flush().map_err(io)?;
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -62,6 +62,18 @@
 //!   an error, and the scan never recurses deeper than that, so it cannot overflow the stack.
 //!
 //! [`scan_event`] never panics, whatever the input.
+//!
+//! # Cost
+//!
+//! No allocation unless a reported value or a key has escapes (then a `String` for it); the scan
+//! keeps its state on the stack, so any number of threads may scan with one `&FieldPaths`. Keys
+//! are matched with one probe of a small hash table keyed by (trie node, first 16 bytes of the
+//! key), behind a 256-bit filter per node that rejects most unwanted keys at once. Strings are
+//! crossed with a 64-byte bit map of their special bytes (`"`, `\`, control, non-ASCII) made
+//! with SSE2 on x86-64 (eight bytes at a time elsewhere). On ~1 KB ECS events with the ~70 fields
+//! of the default scope this takes about 0.66 µs per event (1.5 GB/s) on one core, about 1.6 times
+//! as fast as serde_json merely validating the same bytes into `IgnoredAny` and 10 times as fast
+//! as parsing them into a `Value` (`cargo run --release -p iocmatch --example event_speed`).
 
 mod paths;
 mod scan;

@@ -55,6 +55,9 @@ pub struct FieldPaths {
     slots: Vec<Slot>,
     /// `64 - log2(slots.len())`: the hash is the top bits of a product.
     shift: u32,
+    /// Per node, a 256-bit filter of its children's (first byte, length) (see [`filter_bit`]): a
+    /// key whose bit is clear cannot match, without a probe of the table.
+    filters: Vec<[u64; 4]>,
     tails: Vec<u8>,
 }
 
@@ -111,8 +114,11 @@ impl FieldPaths {
         let mut slots = vec![EMPTY; size];
         let mut tails = Vec::new();
         let mut nodes = Vec::with_capacity(tree.len());
+        let mut filters = vec![[0u64; 4]; tree.len()];
         for (n, b) in tree.iter().enumerate() {
             for (seg, child) in &b.children {
+                let bit = filter_bit(seg.first().copied().unwrap_or(0), seg.len());
+                filters[n][bit / 64] |= 1 << (bit % 64);
                 let words = segment_words(seg);
                 let mut i = slot_index(n as u32, words[0], seg.len(), shift);
                 while slots[i].node != NONE {
@@ -139,7 +145,7 @@ impl FieldPaths {
             }
             nodes.push(Node { field: b.field.unwrap_or(NONE), flags });
         }
-        FieldPaths { names, ids, nodes, slots, shift, tails }
+        FieldPaths { names, ids, nodes, slots, shift, filters, tails }
     }
 
     /// The number of paths (the ids are `0..len()`).
@@ -191,6 +197,12 @@ impl FieldPaths {
         if ((x.wrapping_sub(ONES) & !x) | (y.wrapping_sub(ONES) & !y)) & HIGHS != 0 {
             return self.lookup(node, &buf[start..end]);
         }
+        let bit = filter_bit(words[0] as u8, len);
+        if let Some(f) = self.filters.get(node as usize) {
+            if f[bit / 64] & (1 << (bit % 64)) == 0 {
+                return NONE;
+            }
+        }
         self.find(node, &words, &buf[start..end])
     }
 
@@ -215,7 +227,7 @@ impl FieldPaths {
         let mut i = slot_index(node, words[0], len, self.shift);
         loop {
             let s = &self.slots[i];
-            let differ = (s.words[0] ^ words[0]) | (s.words[1] ^ words[1]);
+            let differ = s.words.iter().zip(words).fold(0, |d, (a, b)| d | (a ^ b));
             if differ == 0 && s.node == node && s.len as usize == len {
                 if len <= 8 * WORDS {
                     return s.child;
@@ -241,6 +253,12 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 fn slot_index(node: u32, head: u64, len: usize, shift: u32) -> usize {
     let x = head ^ ((node as u64) << 40 | (len as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+/// The bit of a segment with first byte `first` (0 when empty) and length `len` in a filter.
+#[inline(always)]
+fn filter_bit(first: u8, len: usize) -> usize {
+    (first as usize).wrapping_mul(31).wrapping_add(len.wrapping_mul(7)) & 255
 }
 
 /// A mask of the low `n` bytes of a word (`n <= 8`).
@@ -299,6 +317,21 @@ mod tests {
         let ts = p.lookup(ROOT, b"@timestamp");
         assert_eq!(p.node(ts).flags, TIMESTAMP | WANTS_STRING);
         assert_eq!(p.node(ts).field, NONE);
+    }
+
+    #[test]
+    fn empty_and_odd_segments() {
+        let p = FieldPaths::new(&["", "a..b", "x", "a"]);
+        let buf = b"\"\":1,\"a..b\":2,\"x\":3................";
+        assert_eq!(p.node(p.lookup_in(ROOT, buf, 1, 1)).field, 0);
+        assert_eq!(p.node(p.lookup_in(ROOT, buf, 6, 10)).field, 1);
+        assert_eq!(p.node(p.lookup_in(ROOT, buf, 15, 16)).field, 2);
+        assert_eq!(p.node(p.lookup(ROOT, b"a..b")).field, 1);
+        assert_eq!(p.lookup(ROOT, b"a.b"), NONE);
+        assert_eq!(p.node(p.lookup(ROOT, b"a")).field, 3);
+        // Near the end of the input (fewer than 16 bytes left): the slow path.
+        assert_eq!(p.node(p.lookup_in(ROOT, b"\"x\"", 1, 2)).field, 2);
+        assert_eq!(p.node(p.lookup_in(ROOT, b"\"\"", 1, 1)).field, 0);
     }
 
     #[test]

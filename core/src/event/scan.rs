@@ -1,13 +1,17 @@
 //! [`scan_event`]: one validating pass over an event, reporting the wanted string values.
 //!
-//! An object or array under a trie node that leads to wanted fields is walked by recursive descent
-//! ([`Scanner::object`], [`Scanner::array`]), bounded by [`MAX_DEPTH`]; anything else is validated
-//! by [`Scanner::skip_container`], a loop with its own stack (one bit per level in a `u128`), which
-//! neither looks keys up nor unescapes. Strings are crossed sixteen bytes at a time (SSE2, or eight
-//! with SWAR elsewhere), stopping only at `"`, `\`, control and non-ASCII bytes.
+//! Recursive descent, bounded by [`MAX_DEPTH`] levels (so at most that many frames deep): an
+//! object or array under a trie node that leads to wanted fields is walked by [`Scanner::object`]
+//! and [`Scanner::array`], which look keys up; anything else is validated by
+//! [`Scanner::skip_container`], which neither looks keys up nor unescapes.
+//!
+//! Strings, most of the bytes, are crossed with a 64-byte window of "special" bytes (`"`, `\`,
+//! control, non-ASCII) computed with SSE2 (SWAR elsewhere): the end of a plain string is a shift
+//! and a count of trailing zeros. Escapes and non-ASCII characters are validated on the slow path.
 //!
 //! The position is passed and returned by value (not kept in `self`) so that it stays in a
-//! register; errors are parked in [`Scanner::error`] and signalled with a zero-sized [`Stop`].
+//! register; errors are parked in [`Scanner::error`] and signalled with a zero-sized [`Stop`], so
+//! that every `Result` fits in registers.
 
 use std::borrow::Cow;
 
@@ -66,7 +70,7 @@ struct Scanner<'a, 'p, 's> {
     /// loads and compares that each string would wait for.
     window_start: usize,
     window: u64,
-    /// What the last [`skip_string`](Self::skip_string) met: [`ESCAPED`] | [`NON_ASCII`].
+    /// What the last [`scan_string`](Self::scan_string) met: [`ESCAPED`] | [`NON_ASCII`].
     kind: u8,
 }
 
@@ -139,12 +143,15 @@ impl<'a> Scanner<'a, '_, '_> {
                 return self.unexpected(i, "':'");
             }
             (i, b) = ws(buf, i + 1);
-            i = if child == NONE {
-                if b == b'"' {
-                    self.skip_string(i)?
-                } else {
-                    self.skip_value(i, b, depth)?
+            i = if b == b'"' {
+                // Scanned before the lookup's answer is needed, so that the two overlap.
+                let end = self.scan_string(i)?;
+                if child != NONE {
+                    self.string_at(child, i, end)?;
                 }
+                end
+            } else if child == NONE {
+                self.skip_value(i, b, depth)?
             } else {
                 self.value(child, i, b, depth)?
             };
@@ -171,7 +178,13 @@ impl<'a> Scanner<'a, '_, '_> {
             return Ok(i + 1);
         }
         loop {
-            i = self.value(node, i, b, depth)?;
+            i = if b == b'"' {
+                let end = self.scan_string(i)?;
+                self.string_at(node, i, end)?;
+                end
+            } else {
+                self.value(node, i, b, depth)?
+            };
             (i, b) = ws(buf, i);
             if b == b',' {
                 (i, b) = ws(buf, i + 1);
@@ -195,26 +208,46 @@ impl<'a> Scanner<'a, '_, '_> {
     fn value(&mut self, node: u32, i: usize, b: u8, depth: u32) -> R<usize> {
         let n = self.paths.node(node);
         match b {
-            b'"' if n.flags & WANTS_STRING != 0 => self.report(n, i),
-            b'"' => self.skip_string(i),
-            b'{' if n.flags & HAS_CHILDREN != 0 => self.object(node, i, depth),
+            b'"' => {
+                let end = self.scan_string(i)?;
+                self.string_at(node, i, end)?;
+                Ok(end)
+            }
+            b'{' if n.flags & HAS_CHILDREN != 0 => {
+                if n.flags & TIMESTAMP != 0 {
+                    // `@timestamp.x` is wanted, but an object is no timestamp.
+                    self.set_timestamp(None);
+                }
+                self.object(node, i, depth)
+            }
             b'[' => self.array(node, i, depth),
             _ if n.flags & TIMESTAMP != 0 => self.timestamp_other(i, b, depth),
             _ => self.skip_value(i, b, depth),
         }
     }
 
+    /// The string `i..end`, just scanned with [`scan_string`](Self::scan_string), at trie node
+    /// `node` (not [`NONE`]): reported and/or read as the timestamp when the node wants it.
+    #[inline(always)]
+    fn string_at(&mut self, node: u32, i: usize, end: usize) -> R<()> {
+        let n = self.paths.node(node);
+        if n.flags & WANTS_STRING != 0 {
+            self.report(n, i, end)?;
+        }
+        Ok(())
+    }
+
     /// A string at a node that wants one: report it and/or read it as the timestamp.
-    fn report(&mut self, n: Node, i: usize) -> R<usize> {
-        let end = self.scan_string(i)?;
+    fn report(&mut self, n: Node, i: usize, end: usize) -> R<()> {
         let kind = self.kind;
         let (from, to) = (i + 1, end - 1);
         let value = if kind == 0 {
             let ascii = &self.buf[from..to];
             debug_assert!(ascii.is_ascii());
-            // SAFETY: `kind == 0`: skip_string met no escape and no byte >= 0x80 in the string
-            // (find_special stops at every such byte, and only utf8_char_end, after which
-            // NON_ASCII is set, steps over one), so the bytes are ASCII, hence UTF-8.
+            // SAFETY: `kind == 0`: scan_string met no escape and no byte >= 0x80 in the string
+            // (next_special stops at every such byte, as special_bits flags them all, and only
+            // string_slow, which then sets NON_ASCII, steps over one), so the bytes are ASCII,
+            // hence UTF-8.
             Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(ascii) })
         } else if kind & ESCAPED != 0 {
             Cow::Owned(self.unescape(from, to)?)
@@ -230,7 +263,7 @@ impl<'a> Scanner<'a, '_, '_> {
         if n.field != NONE {
             (self.sink)(FieldValue { field: n.field, value, offset: i });
         }
-        Ok(end)
+        Ok(())
     }
 
     /// A non-string, non-array `@timestamp`: a number is epoch milliseconds, `null` is absent,
@@ -275,59 +308,35 @@ impl<'a> Scanner<'a, '_, '_> {
         }
     }
 
-    /// Validate the object or array at `i`, `depth` levels deep, without looking into it: one
-    /// loop, the kind of each open level kept as a bit of a `u128` (1 = array; 127 levels at most).
-    fn skip_container(&mut self, mut i: usize, depth: u32) -> R<usize> {
+    /// Validate the object or array at `i`, `depth` levels deep, without looking into it.
+    fn skip_container(&mut self, i: usize, depth: u32) -> R<usize> {
         let buf = self.buf;
-        let mut level = depth;
-        let mut arrays: u128 = 0;
-        let mut b = at(buf, i);
+        let depth = depth + 1;
+        if depth > MAX_DEPTH {
+            return self.too_deep(i);
+        }
+        let is_array = at(buf, i) == b'[';
+        let close = if is_array { b']' } else { b'}' };
+        let (mut i, mut b) = ws(buf, i + 1);
+        if b == close {
+            return Ok(i + 1);
+        }
         loop {
-            // A value starts at `i` with `b`.
-            match b {
-                b'"' => i = self.skip_string(i)?,
-                b'{' | b'[' => {
-                    level += 1;
-                    if level > MAX_DEPTH {
-                        return self.too_deep(i);
-                    }
-                    let is_array = b == b'[';
-                    arrays = arrays << 1 | is_array as u128;
-                    (i, b) = ws(buf, i + 1);
-                    if is_array && b != b']' {
-                        continue;
-                    }
-                    if !is_array && b != b'}' {
-                        i = self.member_key(i, b)?;
-                        b = at(buf, i);
-                        continue;
-                    }
-                    // Empty: closed below.
-                }
-                _ => i = self.scalar(i, b)?,
+            if !is_array {
+                i = self.member_key(i, b)?;
+                b = at(buf, i);
             }
-            // After a value (or at the closing bracket of an empty container), in the container
-            // at the top of the stack.
-            loop {
-                (i, b) = ws(buf, i);
-                let is_array = arrays & 1 != 0;
-                if b == b',' {
-                    (i, b) = ws(buf, i + 1);
-                    if !is_array {
-                        i = self.member_key(i, b)?;
-                        b = at(buf, i);
-                    }
-                    break;
-                }
-                if b == if is_array { b']' } else { b'}' } {
-                    i += 1;
-                    level -= 1;
-                    arrays >>= 1;
-                    if level == depth {
-                        return Ok(i);
-                    }
-                    continue;
-                }
+            i = match b {
+                b'"' => self.skip_string(i)?,
+                b'{' | b'[' => self.skip_container(i, depth)?,
+                _ => self.scalar(i, b)?,
+            };
+            (i, b) = ws(buf, i);
+            if b == b',' {
+                (i, b) = ws(buf, i + 1);
+            } else if b == close {
+                return Ok(i + 1);
+            } else {
                 return self.unexpected(i, if is_array { "',' or ']'" } else { "',' or '}'" });
             }
         }
@@ -423,7 +432,10 @@ impl<'a> Scanner<'a, '_, '_> {
                 Some(b'"') => return Ok(i + 1),
                 Some(b'\\') => {
                     self.kind |= ESCAPED;
-                    i = self.escape(i)?.0;
+                    i = match at(buf, i + 1) {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i + 2,
+                        _ => self.escape(i)?.0,
+                    };
                 }
                 Some(&c) if c >= 0x80 => match utf8_char_end(buf, i) {
                     Some(end) => {
@@ -570,9 +582,9 @@ impl<'a> Scanner<'a, '_, '_> {
     }
 }
 
-/// [`Scanner::skip_string`] found an escape.
+/// [`Scanner::scan_string`] found an escape.
 const ESCAPED: u8 = 1;
-/// [`Scanner::skip_string`] found a (valid) non-ASCII character.
+/// [`Scanner::scan_string`] found a (valid) non-ASCII character.
 const NON_ASCII: u8 = 2;
 
 const ONES: u64 = 0x0101_0101_0101_0101;

@@ -4,6 +4,7 @@
 mod live;
 mod ndjson;
 mod output;
+mod raw;
 
 pub use live::LiveMatcher;
 pub use ndjson::{NdjsonItem, NdjsonSummary};
