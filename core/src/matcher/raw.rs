@@ -83,13 +83,12 @@
 //! * Lines that are not UTF-8 are scanned as bytes: offsets are byte offsets in the line as
 //!   read, and only tokens that are valid UTF-8 are reported.
 
-use super::ndjson::split_lines;
+use super::ndjson::stream_lines;
 use super::{EventMatches, Layer, Match, Matcher, NdjsonItem, NdjsonSummary, TimeSource};
 use crate::error::Result;
 use crate::index;
 use crate::observable::{refang, Kind};
 use crate::time::Timestamp;
-use rayon::prelude::*;
 use std::io::Read;
 use std::net::IpAddr;
 
@@ -97,8 +96,6 @@ use std::net::IpAddr;
 const RAW_FIELD: &str = "raw";
 /// A field id that is no profile field: never `destination.ip`, so the C2 rule rejects C2 IPs.
 const NO_FIELD: u32 = u32::MAX;
-/// Bytes read per block of a stream.
-const BLOCK: usize = 4 << 20;
 /// The longest IPv6 text (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`).
 const MAX_V6: usize = 45;
 
@@ -838,7 +835,7 @@ impl Matcher {
     /// Reading errors, and whatever `sink` returns.
     pub fn scan_text_stream<R: Read>(
         &self,
-        mut input: R,
+        input: R,
         at: Option<Timestamp>,
         sink: &mut dyn FnMut(NdjsonItem<'_>) -> Result<()>,
     ) -> Result<NdjsonSummary> {
@@ -848,57 +845,11 @@ impl Matcher {
             Some(t) => (t, TimeSource::Caller),
             None => (self.default_time(), TimeSource::Default),
         };
-        let mut sum = NdjsonSummary::default();
-        let mut buf: Vec<u8> = Vec::with_capacity(BLOCK * 2);
-        let mut line_no = 0u64;
-        let mut eof = false;
-        while !eof {
-            let start = buf.len();
-            buf.resize(start + BLOCK, 0);
-            let mut filled = start;
-            while filled < buf.len() {
-                match input.read(&mut buf[filled..]) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            buf.truncate(filled);
-            sum.bytes += (filled - start) as u64;
-            let cut = if eof { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1) };
-            if cut == 0 && !eof {
-                continue; // one line longer than the block: read on
-            }
-            let lines = split_lines(&buf[..cut]);
-            let t = Self::secs(time);
-            let results: Vec<Option<EventMatches>> = lines
-                .par_iter()
-                .with_min_len(256)
-                .map(|l| {
-                    let l = l.strip_suffix(b"\r").unwrap_or(l);
-                    if l.iter().all(u8::is_ascii_whitespace) {
-                        None
-                    } else {
-                        Some(EventMatches { matches: Scan::new(self, l, t).run(), time, time_source: source })
-                    }
-                })
-                .collect();
-            for r in results {
-                line_no += 1;
-                let Some(m) = r else { continue };
-                sum.events += 1;
-                if !m.matches.is_empty() {
-                    sum.matched_events += 1;
-                    sum.matches += m.matches.len() as u64;
-                }
-                sink(NdjsonItem::Event { line: line_no, matches: &m })?;
-            }
-            buf.drain(..cut);
-        }
-        Ok(sum)
+        let t = Self::secs(time);
+        stream_lines(
+            input,
+            &|l: &[u8]| Ok(EventMatches { matches: Scan::new(self, l, t).run(), time, time_source: source }),
+            sink,
+        )
     }
 }
