@@ -306,3 +306,46 @@ fn enrichment_shape() {
     assert_eq!(e["matched"]["type"], "indicator_match_rule");
     assert!(e["matched"]["id"].as_str().unwrap().starts_with("indicator--"));
 }
+
+#[test]
+fn repeated_values_are_reported_in_every_field() {
+    // a value looked up once per event is still reported for each field it is in, with that
+    // field's rules (the C2 rule, the kinds of the field), in document order
+    let s = Store::open_in_memory().unwrap();
+    s.create_collection(&NewCollection::named("c2")).unwrap();
+    s.create_collection(&NewCollection::named("plain")).unwrap();
+    let c2 = ImportDefaults { kill_chain_phases: PhaseSet::parse_list("c2").unwrap(), ..window("2024-01-01", None) };
+    import(&s, "c2", "192.0.2.66\n", c2);
+    import(&s, "plain", "203.0.113.7\n", window("2024-01-01", None));
+    import(&s, "plain", "jdoe\n", ImportDefaults { kind: Some(Kind::Username), ..window("2024-01-01", None) });
+    let m = matcher(&s, MatchOptions::default());
+    let ip = |f: &str| (f.to_string(), Kind::Ipv4, "192.0.2.66".to_string());
+    // C2: only destination.ip, wherever it comes in the event
+    let e = r#"{"source":{"ip":"192.0.2.66"},"destination":{"ip":"192.0.2.66"},"related":{"ip":["192.0.2.66"]},"@timestamp":"2024-06-01T00:00:00Z"}"#;
+    assert_eq!(found(&m, e), vec![ip("destination.ip")]);
+    let e =
+        r#"{"related":{"ip":["192.0.2.66"]},"destination":{"ip":"192.0.2.66"},"@timestamp":"2024-06-01T00:00:00Z"}"#;
+    assert_eq!(found(&m, e), vec![ip("destination.ip")]);
+    // a plain IP: every field, each with its own value and offset
+    let e = format!(r#"{{{T},"source":{{"ip":"203.0.113.7"}},"related":{{"ip":["203.0.113.7","203.0.113.7"]}}}}"#);
+    let r = m.match_event(e.as_bytes(), None).unwrap();
+    let got: Vec<(&str, usize)> = r.matches.iter().map(|x| (x.field.as_str(), x.offset)).collect();
+    let offsets: Vec<usize> = e.match_indices("\"203.0.113.7\"").map(|(i, _)| i).collect();
+    assert_eq!(got, vec![("source.ip", offsets[0]), ("related.ip", offsets[1]), ("related.ip", offsets[2])]);
+    // the same text in fields of different kinds is looked up with each field's kinds
+    let e = format!(r#"{{{T},"user":{{"name":"jdoe","email":"jdoe"}},"related":{{"user":["jdoe"]}}}}"#);
+    let f = found(&m, &e);
+    assert_eq!(
+        f,
+        vec![
+            ("user.name".to_string(), Kind::Username, "jdoe".to_string()),
+            ("related.user".to_string(), Kind::Username, "jdoe".to_string())
+        ]
+    );
+    // an escaped copy of a value matches like the plain one
+    let e = format!(r#"{{{T},"source":{{"ip":"203.0.113.7"}},"destination":{{"ip":"203.0.113\u002e7"}}}}"#);
+    assert_eq!(found(&m, &e).len(), 2);
+    // the time comes after the values: a repeated value out of its window matches nowhere
+    let e = r#"{"source":{"ip":"203.0.113.7"},"related":{"ip":["203.0.113.7"]},"@timestamp":"2023-06-01T00:00:00Z"}"#;
+    assert!(found(&m, e).is_empty());
+}

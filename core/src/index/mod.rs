@@ -522,33 +522,32 @@ impl Index {
     /// Every row of a string kind (URL, e-mail, user name, ssdeep) whose value is `value`
     /// (already normalised).
     pub(crate) fn lookup_string(&self, kind: Kind, value: &str, f: &mut dyn FnMut(u32)) {
-        let mut key = Vec::with_capacity(value.len() + 1);
-        key.push(keys::tag(kind));
-        key.extend_from_slice(value.as_bytes());
-        self.string_rows(&key, f);
+        with_key(keys::tag(kind), value, &mut |key| self.string_rows(key, f));
     }
 
     /// Every row whose domain is `name` (exact), or a parent of it with sub-domain matching:
     /// `(row, matched domain)`.
     pub(crate) fn lookup_domain(&self, name: &str, f: &mut dyn FnMut(u32, &str)) {
-        let mut key = Vec::with_capacity(name.len() + 1);
-        key.push(b'd');
-        key.extend_from_slice(name.as_bytes());
-        self.string_rows(&key, &mut |row| f(row, name));
+        with_key(b'd', name, &mut |key| self.lookup_domain_key(key, name, f));
+    }
+
+    /// [`Index::lookup_domain`] with `key` a buffer holding `d` + `name`.
+    fn lookup_domain_key(&self, key: &mut [u8], name: &str, f: &mut dyn FnMut(u32, &str)) {
+        self.string_rows(key, &mut |row| f(row, name));
         let mut rest = name;
         while let Some(dot) = rest.find('.') {
             rest = &rest[dot + 1..];
             if !rest.contains('.') {
                 break; // a bare TLD is never an indicator
             }
-            key.clear();
-            key.push(keys::SUBDOMAIN_MARK);
-            key.extend_from_slice(rest.as_bytes());
-            if !self.filter_passes(&key) {
+            // the suffix `rest` is the tail of `key`: mark it as a parent-domain key in place
+            let key = &mut key[name.len() - rest.len()..];
+            key[0] = keys::SUBDOMAIN_MARK;
+            if !self.filter_passes(key) {
                 continue;
             }
             key[0] = b'd';
-            if let Some(r) = self.fst.get(&key).and_then(|r| u32::try_from(r).ok()) {
+            if let Some(r) = self.fst.get(&*key).and_then(|r| u32::try_from(r).ok()) {
                 self.each_row(r, &mut |row| {
                     if self.row_cf(row).is_some_and(|(_, fl)| fl & FLAG_SUBDOMAINS != 0) {
                         f(row, rest)
@@ -574,9 +573,13 @@ impl Index {
         let table = self.u32s(base + 2);
         let lo = table.get(b).copied().unwrap_or(0) as usize;
         let hi = (table.get(b + 1).copied().unwrap_or(0) as usize).min(n);
+        // keys are at least 16 bytes: compare the first 8 as one number, the rest only on a tie
+        let want = u64::from_be_bytes(bytes[..8].try_into().unwrap_or_default());
         for i in lo..hi {
             let k = &keys[i * width..(i + 1) * width];
-            match k.cmp(bytes) {
+            let head = u64::from_be_bytes(k[..8].try_into().unwrap_or_default());
+            let order = head.cmp(&want).then_with(|| k[8..].cmp(&bytes[8..]));
+            match order {
                 std::cmp::Ordering::Less => continue,
                 std::cmp::Ordering::Equal => {
                     if let Some(&r) = self.u32s(base + 1).get(i) {
@@ -588,4 +591,20 @@ impl Index {
             }
         }
     }
+}
+
+/// Call `f` with `tag` followed by `value`, in a stack buffer when it fits.
+fn with_key(tag: u8, value: &str, f: &mut dyn FnMut(&mut [u8])) {
+    let n = value.len() + 1;
+    let mut small = [0u8; 256];
+    let mut big = Vec::new();
+    let key: &mut [u8] = if n <= small.len() {
+        &mut small[..n]
+    } else {
+        big.resize(n, 0);
+        &mut big
+    };
+    key[0] = tag;
+    key[1..].copy_from_slice(value.as_bytes());
+    f(key);
 }

@@ -17,6 +17,7 @@ use crate::scope::{self, KindMask, Profile};
 use crate::time::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Who decides which collections a matcher sees, and how events are read.
@@ -82,6 +83,80 @@ struct Site<'a> {
     field: u32,
     value: &'a str,
     offset: usize,
+}
+
+/// Where [`Matcher::lookup_in`] reports a row found: `(row, kind, its observable, made on demand)`.
+type PushHit<'a> = dyn FnMut(u32, Kind, &dyn Fn() -> String) + 'a;
+
+/// A match found before the event's time was known.
+struct Pending {
+    layer: u32,
+    row: u32,
+    flags: u32,
+    field: u32,
+    m: Match,
+}
+
+/// Values of one event already looked up: (kinds looked for, value, its pending matches).
+const SEEN: usize = 16;
+
+/// The look-ups of one event. A value seen before in the event with the same kinds (`related.ip`
+/// repeats `source.ip`, `related.hash` repeats `process.hash.sha256`) is not looked up again.
+struct Candidates<'a> {
+    pending: Vec<Pending>,
+    seen: [(KindMask, &'a str, u32, u32); SEEN],
+    n_seen: usize,
+}
+
+impl Default for Candidates<'_> {
+    fn default() -> Self {
+        Candidates { pending: Vec::new(), seen: [(0, "", 0, 0); SEEN], n_seen: 0 }
+    }
+}
+
+impl<'a> Candidates<'a> {
+    fn add(&mut self, m: &Matcher, field: u32, value: Cow<'a, str>, offset: usize) {
+        let kinds = m.field_kinds.get(field as usize).copied().unwrap_or(0);
+        if kinds == 0 {
+            return;
+        }
+        if let Cow::Borrowed(v) = value {
+            if let Some(&(_, _, lo, hi)) = self.seen[..self.n_seen].iter().find(|(k, s, _, _)| *k == kinds && *s == v) {
+                for i in lo..hi {
+                    let p = &self.pending[i as usize];
+                    let mut dup = p.m.clone();
+                    dup.field = m.paths.name(field).to_string();
+                    dup.value = v.to_string();
+                    dup.offset = offset;
+                    self.pending.push(Pending { field, m: dup, ..*p });
+                }
+                return;
+            }
+            let lo = self.pending.len() as u32;
+            m.lookup(&Site { field, value: v, offset }, &mut self.pending);
+            if self.n_seen < SEEN {
+                self.seen[self.n_seen] = (kinds, v, lo, self.pending.len() as u32);
+                self.n_seen += 1;
+            }
+        } else {
+            m.lookup(&Site { field, value: &value, offset }, &mut self.pending);
+        }
+    }
+
+    /// The matches in force at `t`, in document order.
+    fn finish(self, m: &Matcher, t: u32) -> Vec<Match> {
+        if self.pending.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(self.pending.len());
+        for p in self.pending {
+            let layer = &m.layers[p.layer as usize];
+            if m.in_force(layer, p.row, p.flags, p.field, t) {
+                out.push(p.m);
+            }
+        }
+        out
+    }
 }
 
 /// A bit per row of an index: set for rows superseded since it was compiled.
@@ -150,7 +225,10 @@ impl Matcher {
         &self.paths
     }
 
-    fn accept(&self, layer: &Layer, row: u32, field: u32, t: u32) -> Option<u32> {
+    /// The collection of `row` when this matcher may report it at all (visible collection, not
+    /// superseded), with its flags: what does not depend on the event's time or field.
+    #[inline]
+    fn visible(&self, layer: &Layer, row: u32) -> Option<(u32, u32)> {
         let (coll, flags) = layer.index.row_cf(row)?;
         if !layer.visible.get(coll as usize).copied().unwrap_or(false) {
             return None;
@@ -160,14 +238,23 @@ impl Matcher {
                 return None;
             }
         }
+        Some((coll, flags))
+    }
+
+    /// Does `row` (with `flags`) match a value of `field` at `t`: validity window and the
+    /// Command and Control rule.
+    #[inline]
+    fn in_force(&self, layer: &Layer, row: u32, flags: u32, field: u32, t: u32) -> bool {
         let (from, until) = layer.index.row_window(row);
         if t < from || (until != UNTIL_NEVER && t > until) {
-            return None;
+            return false;
         }
-        if flags & FLAG_C2 != 0 && Some(field) != self.c2_field {
-            return None;
-        }
-        Some(coll)
+        flags & FLAG_C2 == 0 || Some(field) == self.c2_field
+    }
+
+    fn accept(&self, layer: &Layer, row: u32, field: u32, t: u32) -> Option<u32> {
+        let (coll, flags) = self.visible(layer, row)?;
+        self.in_force(layer, row, flags, field, t).then_some(coll)
     }
 
     fn hit(&self, layer: &Layer, row: u32, coll: u32, kind: Kind, observable: String, at: &Site<'_>) -> Match {
@@ -182,28 +269,31 @@ impl Matcher {
         }
     }
 
-    /// Look one value of one field up; push what matches at `t` (seconds).
-    fn lookup(&self, at: &Site<'_>, t: u32, out: &mut Vec<Match>) {
-        for layer in &self.layers {
-            self.lookup_in(layer, at, t, out);
+    /// Look one value of one field up in every layer; push what this matcher may report,
+    /// whatever the time (the caller checks that with [`Matcher::in_force`]).
+    fn lookup(&self, at: &Site<'_>, out: &mut Vec<Pending>) {
+        for (li, layer) in self.layers.iter().enumerate() {
+            let mut push = |row: u32, kind: Kind, observable: &dyn Fn() -> String| {
+                if let Some((coll, flags)) = self.visible(layer, row) {
+                    let m = self.hit(layer, row, coll, kind, observable(), at);
+                    out.push(Pending { layer: li as u32, row, flags, field: at.field, m });
+                }
+            };
+            self.lookup_in(layer, at, &mut push);
         }
     }
 
-    fn lookup_in(&self, layer: &Layer, at: &Site<'_>, t: u32, out: &mut Vec<Match>) {
-        let (field, value) = (at.field, at.value);
-        let kinds = self.field_kinds.get(field as usize).copied().unwrap_or(0);
+    fn lookup_in(&self, layer: &Layer, at: &Site<'_>, push: &mut PushHit<'_>) {
+        let value = at.value;
+        let kinds = self.field_kinds.get(at.field as usize).copied().unwrap_or(0);
         if kinds & scope::IP != 0 {
             if let Some(ip) = index::parse_ip(value) {
                 layer.index.lookup_ip(ip, &mut |row, kind| {
-                    if kinds & kind.bit() == 0 {
-                        return;
-                    }
-                    if let Some(coll) = self.accept(layer, row, field, t) {
-                        let obs = match kind {
+                    if kinds & kind.bit() != 0 {
+                        push(row, kind, &|| match kind {
                             Kind::Cidr => layer.index.row_cidr(row).map(|n| n.to_string()).unwrap_or_default(),
                             _ => ip.to_string(),
-                        };
-                        out.push(self.hit(layer, row, coll, kind, obs, at));
+                        });
                     }
                 });
                 return; // an IP is nothing else
@@ -211,19 +301,11 @@ impl Matcher {
         }
         if kinds & scope::DOMAIN != 0 {
             if let Some(d) = index::domain_key(value) {
-                layer.index.lookup_domain(&d, &mut |row, matched| {
-                    if let Some(coll) = self.accept(layer, row, field, t) {
-                        out.push(self.hit(layer, row, coll, Kind::Domain, matched.to_string(), at));
-                    }
-                });
+                layer.index.lookup_domain(&d, &mut |row, matched| push(row, Kind::Domain, &|| matched.to_string()));
             }
         }
         let mut string = |kind: Kind, key: &str| {
-            layer.index.lookup_string(kind, key, &mut |row| {
-                if let Some(coll) = self.accept(layer, row, field, t) {
-                    out.push(self.hit(layer, row, coll, kind, key.to_string(), at));
-                }
-            });
+            layer.index.lookup_string(kind, key, &mut |row| push(row, kind, &|| key.to_string()));
         };
         if kinds & scope::URL != 0 && value.contains("://") {
             if let Some(u) = index::url_key(value) {
@@ -259,11 +341,7 @@ impl Matcher {
                 let mut buf = [0u8; 64];
                 let bytes = &mut buf[..h.len() / 2];
                 if index::decode_hex_into(h.as_bytes(), bytes) {
-                    layer.index.lookup_hash(kind, bytes, &mut |row| {
-                        if let Some(coll) = self.accept(layer, row, field, t) {
-                            out.push(self.hit(layer, row, coll, kind, h.to_ascii_lowercase(), at));
-                        }
-                    });
+                    layer.index.lookup_hash(kind, bytes, &mut |row| push(row, kind, &|| h.to_ascii_lowercase()));
                 }
             }
         }
@@ -283,20 +361,18 @@ impl Matcher {
     /// # Errors
     /// A validation error when the bytes are not a JSON object.
     pub fn match_event(&self, json: &[u8], at: Option<Timestamp>) -> Result<EventMatches> {
-        // Values are collected first: the time may come after them in the document.
-        let mut values: Vec<(u32, std::borrow::Cow<'_, str>, usize)> = Vec::new();
-        let meta = event::scan_event(json, &self.paths, &mut |v| values.push((v.field, v.value, v.offset)))?;
+        // Values are looked up as the scan finds them; the time (which may come after them in
+        // the document) is applied to the few candidates at the end.
+        let mut c = Candidates::default();
+        let meta = event::scan_event(json, &self.paths, &mut |v| {
+            c.add(self, v.field, v.value, v.offset);
+        })?;
         let (time, time_source) = match (at, meta.timestamp) {
             (Some(t), _) => (t, TimeSource::Caller),
             (None, Some(t)) => (t, TimeSource::Event),
             (None, None) => (self.default_time(), TimeSource::Default),
         };
-        let t = Self::secs(time);
-        let mut matches = Vec::new();
-        for (field, value, offset) in &values {
-            self.lookup(&Site { field: *field, value, offset: *offset }, t, &mut matches);
-        }
-        Ok(EventMatches { matches, time, time_source })
+        Ok(EventMatches { matches: c.finish(self, Self::secs(time)), time, time_source })
     }
 
     /// Match already extracted `(field, value)` pairs at time `at` (the default time when
@@ -306,14 +382,13 @@ impl Matcher {
             Some(t) => (t, TimeSource::Caller),
             None => (self.default_time(), TimeSource::Default),
         };
-        let t = Self::secs(time);
-        let mut matches = Vec::new();
+        let mut c = Candidates::default();
         for (i, (f, v)) in fields.iter().enumerate() {
             if let Some(field) = self.paths.id(f.as_ref()) {
-                self.lookup(&Site { field, value: v.as_ref(), offset: i }, t, &mut matches);
+                c.add(self, field, Cow::Borrowed(v.as_ref()), i);
             }
         }
-        EventMatches { matches, time, time_source }
+        EventMatches { matches: c.finish(self, Self::secs(time)), time, time_source }
     }
 
     /// Match many events in parallel; the results come back in input order.
