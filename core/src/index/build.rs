@@ -56,6 +56,8 @@ pub struct IndexBuilder {
     collections: Vec<CollectionRecord>,
     indicators: Vec<IndicatorRecord>,
     seq: i64,
+    /// String keys per `fst` shard; [`SHARD_KEYS`] when 0.
+    shard_keys: usize,
 }
 
 /// Seconds since the epoch as stored in a row: clamped to `u32`; the end rounded up so that
@@ -115,11 +117,13 @@ fn group<K: Ord + Copy + Send>(mut pairs: Vec<(K, u32)>, post: &mut Postings) ->
     pairs.dedup();
     let mut keys = Vec::with_capacity(pairs.len());
     let mut refs = Vec::with_capacity(pairs.len());
+    let mut rows = Vec::new();
     let mut i = 0;
     while i < pairs.len() {
         let k = pairs[i].0;
         let j = i + pairs[i..].iter().take_while(|p| p.0 == k).count();
-        let rows: Vec<u32> = pairs[i..j].iter().map(|p| p.1).collect();
+        rows.clear();
+        rows.extend(pairs[i..j].iter().map(|p| p.1));
         keys.push(k);
         refs.push(post.add(&rows));
         i = j;
@@ -320,96 +324,28 @@ impl IndexBuilder {
             .collect();
         w.u32s(id::COMMUNITIES, &comms);
 
-        // keys
-        let mut strings: Vec<(Vec<u8>, u32)> = Vec::new();
-        let mut marks: Vec<u64> = Vec::new();
-        let mut v4: Vec<(u32, u32)> = Vec::new();
-        let mut v6: Vec<(u128, u32)> = Vec::new();
-        let mut v4c: Vec<(u32, u32, u32)> = Vec::new();
-        let mut v6c: Vec<(u128, u128, u32)> = Vec::new();
-        let mut cidr_rows: Vec<u64> = Vec::new();
-        let mut hashes: [Vec<(Vec<u8>, u32)>; 4] = Default::default();
-        for (row, r) in rows.iter().enumerate() {
-            let row = row as u32;
-            for o in &r.value.observables {
-                match o.kind {
-                    Kind::Ipv4 | Kind::Ipv6 => match o.value.parse::<IpAddr>() {
-                        Ok(IpAddr::V4(a)) => v4.push((u32::from(a), row)),
-                        Ok(IpAddr::V6(a)) => v6.push((u128::from(a), row)),
-                        Err(_) => {
-                            return Err(Error::invalid(&o.value, format!("bad ip '{}' in an indicator", o.value)))
-                        }
-                    },
-                    Kind::Cidr => match o.value.parse::<ipnet::IpNet>() {
-                        Ok(ipnet::IpNet::V4(n)) => {
-                            v4c.push((u32::from(n.network()), u32::from(n.broadcast()), row));
-                            cidr_rows.extend([
-                                (u64::from(row) << 8) | u64::from(n.prefix_len()),
-                                0,
-                                u64::from(u32::from(n.network())),
-                            ]);
-                        }
-                        Ok(ipnet::IpNet::V6(n)) => {
-                            let a = u128::from(n.network());
-                            v6c.push((a, u128::from(n.broadcast()), row));
-                            cidr_rows.extend([
-                                (u64::from(row) << 8) | 0x80 | u64::from(n.prefix_len()),
-                                (a >> 64) as u64,
-                                a as u64,
-                            ]);
-                        }
-                        Err(_) => {
-                            return Err(Error::invalid(&o.value, format!("bad cidr '{}' in an indicator", o.value)))
-                        }
-                    },
-                    Kind::Md5 | Kind::Sha1 | Kind::Sha256 | Kind::Sha512 => {
-                        let algo = HASH_ALGOS.iter().position(|(k, _)| *k == o.kind).expect("hash kind");
-                        let bytes = super::keys::decode_hex(o.value.as_bytes()).ok_or_else(|| {
-                            Error::invalid(&o.value, format!("bad hash '{}' in an indicator", o.value))
-                        })?;
-                        hashes[algo].push((bytes, row));
-                    }
-                    k => {
-                        let t = tag(k);
-                        let mut key = Vec::with_capacity(o.value.len() + 1);
-                        key.push(t);
-                        key.extend_from_slice(o.value.as_bytes());
-                        if k == Kind::Domain && r.subdomains {
-                            let mut m = Vec::with_capacity(key.len());
-                            m.push(SUBDOMAIN_MARK);
-                            m.extend_from_slice(o.value.as_bytes());
-                            marks.push(filter::hash_bytes(super::FILTER_SEED, &m));
-                        }
-                        strings.push((key, row));
-                    }
-                }
-            }
+        // keys, extracted in parallel (chunks keep row order)
+        let chunks: Vec<Keys<'_>> = rows
+            .par_chunks(EXTRACT_CHUNK)
+            .enumerate()
+            .map(|(i, chunk)| Keys::extract(chunk, (i * EXTRACT_CHUNK) as u32))
+            .collect::<Result<_>>()?;
+        let mut keys = Keys::default();
+        for k in chunks {
+            keys.append(k);
         }
+        let Keys { strings, marks, v4, v6, v4c, v6c, cidr_rows, md5, sha1, sha256, sha512 } = keys;
 
         let mut post = Postings::default();
-        // strings: fst + filter
-        strings.par_sort_unstable();
-        strings.dedup();
-        let mut fst_builder = fst::MapBuilder::memory();
-        let mut filter_keys: Vec<u64> = marks;
-        let mut i = 0;
-        while i < strings.len() {
-            let j = i + strings[i..].iter().take_while(|p| p.0 == strings[i].0).count();
-            let rows_of: Vec<u32> = strings[i..j].iter().map(|p| p.1).collect();
-            let r = post.add(&rows_of);
-            fst_builder
-                .insert(&strings[i].0, u64::from(r))
-                .map_err(|e| Error::new(ErrorKind::Validation, format!("cannot build the string index: {e}")))?;
-            filter_keys.push(filter::hash_bytes(super::FILTER_SEED, &strings[i].0));
-            i = j;
-        }
-        drop(strings);
-        let fst_bytes = fst_builder
-            .into_inner()
-            .map_err(|e| Error::new(ErrorKind::Validation, format!("cannot build the string index: {e}")))?;
+        // strings: fst shards + filter
+        let (fst_bytes, shards, mut filter_keys) =
+            build_strings(strings, &mut post, if self.shard_keys == 0 { SHARD_KEYS } else { self.shard_keys })?;
+        filter_keys.extend(marks);
         let filter_bytes = filter::build_fuse8(&filter_keys)
             .map_err(|e| Error::new(ErrorKind::Validation, format!("cannot build the prefilter: {e}")))?;
+        drop(filter_keys);
         w.bytes(id::STR_FST, fst_bytes);
+        w.u64s(id::STR_SHARDS, &shards);
         w.bytes(id::STR_FILTER, filter_bytes);
 
         // ipv4 / ipv6 exact
@@ -434,8 +370,13 @@ impl IndexBuilder {
 
         // hashes
         let mut hash_bits = [0u64; 4];
-        for (algo, pairs) in hashes.into_iter().enumerate() {
-            let (keys, refs) = group_bytes(pairs, &mut post);
+        let grouped = [
+            group_hashes(md5, &mut post),
+            group_hashes(sha1, &mut post),
+            group_hashes(sha256, &mut post),
+            group_hashes(sha512, &mut post),
+        ];
+        for (algo, (keys, refs)) in grouped.into_iter().enumerate() {
             let width = HASH_ALGOS[algo].1;
             let n = keys.len() / width;
             let bits = prefix_bits(n, 24);
@@ -454,16 +395,234 @@ impl IndexBuilder {
     }
 }
 
+/// Rows per chunk of parallel key extraction.
+const EXTRACT_CHUNK: usize = 1 << 16;
+
+/// String keys per `fst` shard (shards are built in parallel).
+const SHARD_KEYS: usize = 1 << 19;
+
+/// A string key: `tag` + `value`, ordered by its first 16 bytes (zero-padded, so the order is
+/// the bytes' order) and then by the whole value, without building the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct StrKey<'a> {
+    head: u128,
+    value: &'a [u8],
+    row: u32,
+}
+
+impl<'a> StrKey<'a> {
+    fn new(tag: u8, value: &'a str, row: u32) -> Self {
+        StrKey { head: head128(tag, value.as_bytes()), value: value.as_bytes(), row }
+    }
+
+    fn tag(&self) -> u8 {
+        (self.head >> 120) as u8
+    }
+
+    /// The key's bytes into `buf`.
+    fn write(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        buf.push(self.tag());
+        buf.extend_from_slice(self.value);
+    }
+}
+
+/// `tag` and the first 15 bytes of `value`, big-endian, zero-padded.
+fn head128(tag: u8, value: &[u8]) -> u128 {
+    let mut b = [0u8; 16];
+    b[0] = tag;
+    let n = value.len().min(15);
+    b[1..1 + n].copy_from_slice(&value[..n]);
+    u128::from_be_bytes(b)
+}
+
+/// The first 8 bytes of a key, big-endian, zero-padded: how a key finds its `fst` shard.
+pub(crate) fn shard_head(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// The keys of some rows, by kind.
+#[derive(Default)]
+struct Keys<'a> {
+    strings: Vec<StrKey<'a>>,
+    marks: Vec<u64>,
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u32)>,
+    v4c: Vec<(u32, u32, u32)>,
+    v6c: Vec<(u128, u128, u32)>,
+    cidr_rows: Vec<u64>,
+    md5: Vec<([u8; 16], u32)>,
+    sha1: Vec<([u8; 20], u32)>,
+    sha256: Vec<([u8; 32], u32)>,
+    sha512: Vec<([u8; 64], u32)>,
+}
+
+fn push_hash<const W: usize>(to: &mut Vec<([u8; W], u32)>, value: &str, row: u32) -> Result<()> {
+    let mut k = [0u8; W];
+    if !super::keys::decode_hex_into(value.as_bytes(), &mut k) {
+        return Err(Error::invalid(value, format!("bad hash '{value}' in an indicator")));
+    }
+    to.push((k, row));
+    Ok(())
+}
+
+impl<'a> Keys<'a> {
+    /// The keys of `rows`, the first of which is row `base`.
+    fn extract(rows: &'a [IndicatorRecord], base: u32) -> Result<Keys<'a>> {
+        let mut k = Keys::default();
+        let mut mark = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let row = base + i as u32;
+            for o in &r.value.observables {
+                match o.kind {
+                    Kind::Ipv4 | Kind::Ipv6 => match o.value.parse::<IpAddr>() {
+                        Ok(IpAddr::V4(a)) => k.v4.push((u32::from(a), row)),
+                        Ok(IpAddr::V6(a)) => k.v6.push((u128::from(a), row)),
+                        Err(_) => {
+                            return Err(Error::invalid(&o.value, format!("bad ip '{}' in an indicator", o.value)))
+                        }
+                    },
+                    Kind::Cidr => match o.value.parse::<ipnet::IpNet>() {
+                        Ok(ipnet::IpNet::V4(n)) => {
+                            k.v4c.push((u32::from(n.network()), u32::from(n.broadcast()), row));
+                            k.cidr_rows.extend([
+                                (u64::from(row) << 8) | u64::from(n.prefix_len()),
+                                0,
+                                u64::from(u32::from(n.network())),
+                            ]);
+                        }
+                        Ok(ipnet::IpNet::V6(n)) => {
+                            let a = u128::from(n.network());
+                            k.v6c.push((a, u128::from(n.broadcast()), row));
+                            k.cidr_rows.extend([
+                                (u64::from(row) << 8) | 0x80 | u64::from(n.prefix_len()),
+                                (a >> 64) as u64,
+                                a as u64,
+                            ]);
+                        }
+                        Err(_) => {
+                            return Err(Error::invalid(&o.value, format!("bad cidr '{}' in an indicator", o.value)))
+                        }
+                    },
+                    Kind::Md5 => push_hash(&mut k.md5, &o.value, row)?,
+                    Kind::Sha1 => push_hash(&mut k.sha1, &o.value, row)?,
+                    Kind::Sha256 => push_hash(&mut k.sha256, &o.value, row)?,
+                    Kind::Sha512 => push_hash(&mut k.sha512, &o.value, row)?,
+                    kind => {
+                        if kind == Kind::Domain && r.subdomains {
+                            mark.clear();
+                            mark.push(SUBDOMAIN_MARK);
+                            mark.extend_from_slice(o.value.as_bytes());
+                            k.marks.push(filter::hash_bytes(super::FILTER_SEED, &mark));
+                        }
+                        k.strings.push(StrKey::new(tag(kind), &o.value, row));
+                    }
+                }
+            }
+        }
+        Ok(k)
+    }
+
+    fn append(&mut self, mut o: Keys<'a>) {
+        self.strings.append(&mut o.strings);
+        self.marks.append(&mut o.marks);
+        self.v4.append(&mut o.v4);
+        self.v6.append(&mut o.v6);
+        self.v4c.append(&mut o.v4c);
+        self.v6c.append(&mut o.v6c);
+        self.cidr_rows.append(&mut o.cidr_rows);
+        self.md5.append(&mut o.md5);
+        self.sha1.append(&mut o.sha1);
+        self.sha256.append(&mut o.sha256);
+        self.sha512.append(&mut o.sha512);
+    }
+}
+
+/// The string keys as `fst` shards built in parallel: the shards' bytes end to end, the shard
+/// table (`[first key's shard_head, start, end]` per shard) and the keys' filter hashes.
+fn build_strings(
+    mut strings: Vec<StrKey<'_>>,
+    post: &mut Postings,
+    shard_keys: usize,
+) -> Result<(Vec<u8>, Vec<u64>, Vec<u64>)> {
+    strings.par_sort_unstable();
+    strings.dedup();
+    // one entry per distinct key: its first pair and its posting
+    let mut uniq: Vec<(StrKey<'_>, u32)> = Vec::new();
+    let mut rows = Vec::new();
+    let mut i = 0;
+    while i < strings.len() {
+        let k = strings[i];
+        let j = i + strings[i..].iter().take_while(|p| p.head == k.head && p.value == k.value).count();
+        rows.clear();
+        rows.extend(strings[i..j].iter().map(|p| p.row));
+        uniq.push((k, post.add(&rows)));
+        i = j;
+    }
+    drop(strings);
+    let filter_keys: Vec<u64> = uniq
+        .par_iter()
+        .map_init(Vec::new, |buf, (k, _)| {
+            k.write(buf);
+            filter::hash_bytes(super::FILTER_SEED, buf)
+        })
+        .collect();
+    // shards of about `shard_keys` keys, cut where the 8-byte head changes
+    let heads = |k: &StrKey<'_>| (k.head >> 64) as u64;
+    let mut cuts = vec![0usize];
+    let shard_keys = shard_keys.max(1);
+    let mut at = shard_keys;
+    while at < uniq.len() {
+        let h = heads(&uniq[at - 1].0);
+        let mut c = at;
+        while c < uniq.len() && heads(&uniq[c].0) == h {
+            c += 1;
+        }
+        if c >= uniq.len() {
+            break;
+        }
+        cuts.push(c);
+        at = c + shard_keys;
+    }
+    cuts.push(uniq.len());
+    let built: Vec<Vec<u8>> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let mut b = fst::MapBuilder::memory();
+            let mut buf = Vec::new();
+            for (k, r) in &uniq[w[0]..w[1]] {
+                k.write(&mut buf);
+                b.insert(&buf, u64::from(*r))
+                    .map_err(|e| Error::new(ErrorKind::Validation, format!("cannot build the string index: {e}")))?;
+            }
+            b.into_inner().map_err(|e| Error::new(ErrorKind::Validation, format!("cannot build the string index: {e}")))
+        })
+        .collect::<Result<_>>()?;
+    let mut bytes = Vec::with_capacity(built.iter().map(Vec::len).sum());
+    let mut table = Vec::with_capacity(3 * built.len());
+    for (w, b) in cuts.windows(2).zip(built) {
+        let head = uniq.get(w[0]).map_or(0, |(k, _)| heads(k));
+        table.extend([head, bytes.len() as u64, (bytes.len() + b.len()) as u64]);
+        bytes.extend_from_slice(&b);
+    }
+    Ok((bytes, table, filter_keys))
+}
+
 /// Group hash keys: the keys concatenated in sorted order, and one posting each.
-fn group_bytes(mut pairs: Vec<(Vec<u8>, u32)>, post: &mut Postings) -> (Vec<u8>, Vec<u32>) {
+fn group_hashes<const W: usize>(mut pairs: Vec<([u8; W], u32)>, post: &mut Postings) -> (Vec<u8>, Vec<u32>) {
     pairs.par_sort_unstable();
     pairs.dedup();
-    let mut keys = Vec::new();
+    let mut keys = Vec::with_capacity(pairs.len() * W);
     let mut refs = Vec::new();
+    let mut rows = Vec::new();
     let mut i = 0;
     while i < pairs.len() {
         let j = i + pairs[i..].iter().take_while(|p| p.0 == pairs[i].0).count();
-        let rows: Vec<u32> = pairs[i..j].iter().map(|p| p.1).collect();
+        rows.clear();
+        rows.extend(pairs[i..j].iter().map(|p| p.1));
         keys.extend_from_slice(&pairs[i].0);
         refs.push(post.add(&rows));
         i = j;
@@ -503,6 +662,55 @@ mod tests {
         let (s, r) =
             intervals(vec![(0x8000_0000u32, u32::MAX, 7)], &mut Postings::default(), |h: u32| h.checked_add(1));
         assert_eq!((s, r), (vec![0, 0x8000_0000], vec![NO_POSTING, 7]));
+    }
+
+    #[test]
+    fn string_keys_in_many_shards() {
+        use crate::observable::{IndicatorValue, Observable};
+        let mut b = IndexBuilder { shard_keys: 5, ..IndexBuilder::default() };
+        let comm = b.add_community(CommunityRecord { id: uuid::Uuid::from_u128(1), parent: None });
+        let coll = b.add_collection(CollectionRecord {
+            id: uuid::Uuid::from_u128(2),
+            community: comm,
+            available_for_sub_communities: false,
+        });
+        // runs of keys that share their first 8 bytes ("dexample"), which a cut must not split
+        let mut values: Vec<(Kind, String)> = Vec::new();
+        for i in 0..40 {
+            values.push((Kind::Domain, format!("example-{i}.com")));
+            values.push((Kind::Domain, format!("{}{i}.org", char::from(b'a' + (i % 26) as u8))));
+            values.push((Kind::Url, format!("http://h{i}.example/p")));
+            values.push((Kind::Email, format!("u{i}@mail.example")));
+            values.push((Kind::Username, format!("user{i}")));
+        }
+        for (n, (kind, v)) in values.iter().enumerate() {
+            b.add_indicator(IndicatorRecord {
+                id: uuid::Uuid::from_u128(100 + n as u128),
+                collection: coll,
+                value: IndicatorValue::single(Observable { kind: *kind, value: v.clone() }),
+                valid_from: Timestamp(0),
+                valid_until: None,
+                c2: false,
+                subdomains: false,
+            });
+        }
+        let idx = b.build().unwrap();
+        assert!(idx.fst.len() > 10, "{} shards", idx.fst.len());
+        let rows_of = |kind: Kind, v: &str| {
+            let mut rows = Vec::new();
+            match kind {
+                Kind::Domain => idx.lookup_domain(v, &mut |r, _| rows.push(r)),
+                _ => idx.lookup_string(kind, v, &mut |r| rows.push(r)),
+            }
+            rows
+        };
+        for (n, (kind, v)) in values.iter().enumerate() {
+            assert_eq!(rows_of(*kind, v), vec![n as u32], "{kind:?} {v}");
+        }
+        for (kind, v) in [(Kind::Domain, "example-40.com"), (Kind::Domain, "0.org"), (Kind::Username, "user")] {
+            assert!(rows_of(kind, v).is_empty(), "{v}");
+        }
+        assert!(rows_of(Kind::Username, "zzzz").is_empty() && rows_of(Kind::Url, "a").is_empty());
     }
 
     #[test]

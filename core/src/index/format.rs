@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// First bytes of every index file.
 pub const MAGIC: &[u8; 8] = b"IOCMIDX\0";
 /// The format version this build reads and writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const ENDIAN_MARK: u32 = 0x0102_0304;
 const HEADER_LEN: usize = 64;
 const ENTRY_LEN: usize = 24;
@@ -52,6 +52,8 @@ pub mod id {
     pub const CIDR_ROWS: u32 = 19;
     /// Hash sections: `HASH + 3 * algo + {0: keys, 1: postings, 2: prefix table}`.
     pub const HASH: u32 = 20;
+    /// The string `fst` shards: `[first key's shard head, start, end]` in `STR_FST`, per shard.
+    pub const STR_SHARDS: u32 = 32;
 }
 
 /// Writes sections into one file image.
@@ -162,7 +164,7 @@ impl Layout {
         let version = u32_at(12);
         if version != VERSION {
             return Err(corrupt(format!(
-                "index file format version {version} is not supported (this build reads {VERSION})"
+                "index file format version {version} is not supported (this build reads {VERSION}): compile it again"
             )));
         }
         let len = u64_at(32);

@@ -24,30 +24,40 @@ pub(crate) fn tag(kind: Kind) -> u8 {
 /// Filter-only key prefix: "this domain has indicators that match sub-domains".
 pub(crate) const SUBDOMAIN_MARK: u8 = b'S';
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// Hex digit values; `0x80` for bytes that are not hex digits.
+const HEX: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Hex text (either case) into `out`, which must be half as long. False when not hex.
 pub(crate) fn decode_hex_into(s: &[u8], out: &mut [u8]) -> bool {
     if s.len() != out.len() * 2 {
         return false;
     }
+    // branch-free: a bad digit sets the high bit of `bad`, checked once at the end
+    let mut bad = 0u8;
     for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        match (hex_val(pair[0]), hex_val(pair[1])) {
-            (Some(a), Some(b)) => *o = (a << 4) | b,
-            _ => return false,
-        }
+        let (a, b) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+        bad |= a | b;
+        *o = (a << 4) | (b & 0x0F);
     }
-    true
+    bad & 0x80 == 0
 }
 
 /// Hex text into bytes.
+#[cfg(test)]
 pub(crate) fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = vec![0u8; s.len() / 2];
     decode_hex_into(s, &mut out).then_some(out)
@@ -213,6 +223,12 @@ mod tests {
         assert_eq!(decode_hex(b"00ffAa"), Some(vec![0, 255, 170]));
         assert_eq!(decode_hex(b"0g"), None);
         assert_eq!(decode_hex(b"abc"), None);
+        // every byte, in both places of a pair, against char::to_digit
+        for c in 0..=255u8 {
+            let d = (c as char).to_digit(16).map(|d| d as u8);
+            assert_eq!(decode_hex(&[c, b'7']), d.map(|d| vec![d << 4 | 7]), "{c}");
+            assert_eq!(decode_hex(&[b'a', c]), d.map(|d| vec![0xA0 | d]), "{c}");
+        }
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The compiled index: an immutable, compact snapshot of the active indicators, matched
 //! lock-free from many threads, saved to one file and loaded by `mmap` without copying.
 //!
-//! * strings (domains, URLs, e-mail addresses, user names, ssdeep hashes) live in one `fst` map
-//!   keyed by a kind tag and the normalised value, behind a binary fuse filter that rejects
-//!   nearly every miss with one or two cache misses;
+//! * strings (domains, URLs, e-mail addresses, user names, ssdeep hashes) live in `fst` maps
+//!   keyed by a kind tag and the normalised value (shards of about 500,000 keys, cut by key
+//!   range and built in parallel), behind a binary fuse filter that rejects nearly every miss
+//!   with one or two cache misses;
 //! * MD5/SHA-1/SHA-256/SHA-512 hashes are sorted fixed-width binary keys with a prefix table;
 //! * IPv4 addresses are sorted `u32` keys with a prefix table, IPv6 addresses sorted `u128`;
 //! * CIDR ranges are cut into disjoint elementary intervals, each with the posting of every
@@ -68,7 +69,8 @@ impl AsRef<[u8]> for Bytes {
 pub struct Index {
     data: Arc<Backing>,
     ranges: Vec<Range<usize>>,
-    fst: fst::Map<Bytes>,
+    /// String `fst` shards, each with the shard head of its first key.
+    fst: Vec<(u64, fst::Map<Bytes>)>,
     rows: u32,
     v4_bits: u32,
     hash_bits: [u32; 4],
@@ -103,8 +105,7 @@ impl Index {
             }
         }
         let data = Arc::new(backing);
-        let fst = fst::Map::new(Bytes { data: data.clone(), range: ranges[id::STR_FST as usize].clone() })
-            .map_err(|e| corrupt(format!("index string section is corrupt: {e}")))?;
+        let fst = load_shards(&data, &ranges)?;
         let mut idx = Index {
             data,
             ranges,
@@ -508,11 +509,23 @@ impl Index {
         }
     }
 
+    /// The value of a string key in its `fst` shard.
+    fn fst_get(&self, key: &[u8]) -> Option<u64> {
+        let i = match self.fst.len() {
+            1 => 0,
+            _ => {
+                let h = build::shard_head(key);
+                self.fst.partition_point(|(first, _)| *first <= h).checked_sub(1)?
+            }
+        };
+        self.fst.get(i)?.1.get(key)
+    }
+
     fn string_rows(&self, key: &[u8], f: &mut dyn FnMut(u32)) {
         if !self.filter_passes(key) {
             return;
         }
-        if let Some(r) = self.fst.get(key) {
+        if let Some(r) = self.fst_get(key) {
             if let Ok(r) = u32::try_from(r) {
                 self.each_row(r, f);
             }
@@ -547,7 +560,7 @@ impl Index {
                 continue;
             }
             key[0] = b'd';
-            if let Some(r) = self.fst.get(&*key).and_then(|r| u32::try_from(r).ok()) {
+            if let Some(r) = self.fst_get(key).and_then(|r| u32::try_from(r).ok()) {
                 self.each_row(r, &mut |row| {
                     if self.row_cf(row).is_some_and(|(_, fl)| fl & FLAG_SUBDOMAINS != 0) {
                         f(row, rest)
@@ -607,4 +620,29 @@ fn with_key(tag: u8, value: &str, f: &mut dyn FnMut(&mut [u8])) {
     key[0] = tag;
     key[1..].copy_from_slice(value.as_bytes());
     f(key);
+}
+
+/// The string `fst` shards of an index image, each checked.
+fn load_shards(data: &Arc<Backing>, ranges: &[Range<usize>]) -> Result<Vec<(u64, fst::Map<Bytes>)>> {
+    let all = ranges[id::STR_FST as usize].clone();
+    let table = &data.bytes()[ranges[id::STR_SHARDS as usize].clone()];
+    if table.is_empty() || table.len() % 24 != 0 {
+        return Err(corrupt("index string shard table is missing or has a bad size"));
+    }
+    let word = |i: usize| u64::from_le_bytes(table[8 * i..8 * i + 8].try_into().unwrap_or_default());
+    let mut shards = Vec::with_capacity(table.len() / 24);
+    let mut prev: Option<(u64, u64)> = None;
+    for s in 0..table.len() / 24 {
+        let (head, start, end) = (word(3 * s), word(3 * s + 1), word(3 * s + 2));
+        let ordered = prev.is_none_or(|(h, e)| head > h && start == e);
+        if !ordered || start > end || end > all.len() as u64 || (prev.is_none() && start != 0) {
+            return Err(corrupt(format!("index string shard {s} is out of order or out of bounds")));
+        }
+        let range = all.start + start as usize..all.start + end as usize;
+        let map = fst::Map::new(Bytes { data: data.clone(), range })
+            .map_err(|e| corrupt(format!("index string shard {s} is corrupt: {e}")))?;
+        shards.push((head, map));
+        prev = Some((head, end));
+    }
+    Ok(shards)
 }
