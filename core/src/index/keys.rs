@@ -68,37 +68,43 @@ pub(crate) fn parse_ipv4(s: &[u8]) -> Option<u32> {
     if s.len() < 7 || s.len() > 15 {
         return None;
     }
-    let mut out = 0u32;
-    let mut parts = 0;
-    let mut i = 0;
-    while i <= s.len() {
-        let start = i;
-        let mut v = 0u32;
-        while i < s.len() && s[i].is_ascii_digit() {
-            v = v * 10 + u32::from(s[i] - b'0');
-            i += 1;
-        }
-        let n = i - start;
-        if n == 0 || n > 3 || v > 255 || (n > 1 && s[start] == b'0') {
+    let (mut out, mut part, mut digits, mut dots) = (0u32, 0u32, 0u32, 0u32);
+    for (i, &c) in s.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            // a leading zero is only allowed as the whole part
+            if digits == 1 && part == 0 {
+                return None;
+            }
+            part = part * 10 + u32::from(d);
+            digits += 1;
+            if part > 255 {
+                return None;
+            }
+        } else if c == b'.' && digits > 0 && dots < 3 && i + 1 < s.len() {
+            out = (out << 8) | part;
+            (part, digits) = (0, 0);
+            dots += 1;
+        } else {
             return None;
         }
-        out = (out << 8) | v;
-        parts += 1;
-        if i == s.len() {
-            break;
-        }
-        if s[i] != b'.' || parts == 4 {
-            return None;
-        }
-        i += 1;
     }
-    (parts == 4).then_some(out)
+    (dots == 3 && digits > 0).then_some((out << 8) | part)
+}
+
+/// `s` without surrounding whitespace; no work when there is none (the usual case).
+#[inline]
+fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [a, .., b] if !a.is_ascii_whitespace() && !b.is_ascii_whitespace() && a.is_ascii() && b.is_ascii() => s,
+        _ => s.trim(),
+    }
 }
 
 /// An IP address as found in an event: IPv4 (fast path), IPv6 (IPv4-mapped folded to IPv4),
 /// with surrounding whitespace or brackets tolerated.
 pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
-    let s = s.trim();
+    let s = trim(s);
     if let Some(v4) = parse_ipv4(s.as_bytes()) {
         return Some(IpAddr::V4(Ipv4Addr::from(v4)));
     }
@@ -205,6 +211,25 @@ pub(crate) fn url(s: &str) -> Option<Cow<'_, str>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn ipv4_fast_path_agrees_with_std() {
+        // every string over digits, dots and one other byte, sampled: the same answer as std
+        let alphabet = b"0123456789..x";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..300_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = 6 + (state % 11) as usize;
+            let s: Vec<u8> = (0..len).map(|i| alphabet[((state >> (4 * i % 60)) % 13) as usize]).collect();
+            let text = std::str::from_utf8(&s).unwrap();
+            assert_eq!(parse_ipv4(&s), text.parse::<Ipv4Addr>().ok().map(u32::from), "{text}");
+        }
+        for ok in ["0.0.0.0", "10.0.0.1", "192.168.100.200", "1.22.133.4"] {
+            assert_eq!(parse_ipv4(ok.as_bytes()), ok.parse::<Ipv4Addr>().ok().map(u32::from), "{ok}");
+        }
+    }
 
     #[test]
     fn ipv4_fast_path() {

@@ -70,15 +70,19 @@ pub(crate) fn stream_lines<R: Read>(
     sink: &mut dyn FnMut(NdjsonItem<'_>) -> Result<()>,
 ) -> Result<NdjsonSummary> {
     let mut sum = NdjsonSummary::default();
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK * 2);
+    // `buf[..len]` holds unread bytes; the buffer only grows (and is zeroed only when it does)
+    let mut buf: Vec<u8> = Vec::new();
+    let mut len = 0;
     let mut line_no = 0u64;
     let mut eof = false;
     while !eof {
         // fill the block
-        let start = buf.len();
-        buf.resize(start + BLOCK, 0);
+        let start = len;
+        if buf.len() < start + BLOCK {
+            buf.resize(start + BLOCK, 0);
+        }
         let mut filled = start;
-        while filled < buf.len() {
+        while filled < start + BLOCK {
             match input.read(&mut buf[filled..]) {
                 Ok(0) => {
                     eof = true;
@@ -89,10 +93,10 @@ pub(crate) fn stream_lines<R: Read>(
                 Err(e) => return Err(e.into()),
             }
         }
-        buf.truncate(filled);
+        len = filled;
         sum.bytes += (filled - start) as u64;
         // complete lines only, unless at the end
-        let cut = if eof { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1) };
+        let cut = if eof { len } else { memchr::memrchr(b'\n', &buf[..len]).map_or(0, |i| i + 1) };
         if cut == 0 && !eof {
             continue; // one line longer than the block: read on
         }
@@ -128,7 +132,8 @@ pub(crate) fn stream_lines<R: Read>(
                 }
             }
         }
-        buf.drain(..cut);
+        buf.copy_within(cut..len, 0);
+        len -= cut;
     }
     Ok(sum)
 }
@@ -145,4 +150,68 @@ pub(crate) fn split_lines(block: &[u8]) -> Vec<&[u8]> {
         lines.push(&block[start..]);
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::TimeSource;
+    use crate::time::Timestamp;
+    use std::sync::Mutex;
+
+    /// A reader that hands out at most `step` bytes per call.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.data.len().min(self.step).min(out.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_cross_blocks_and_reads_intact() {
+        // lines longer than a block, a last line without a newline, CRLF, blank lines
+        let long = "x".repeat(BLOCK + 12_345);
+        let lines: Vec<String> = vec![
+            "a".into(),
+            long.clone(),
+            "".into(),
+            "bb\r".into(),
+            long.clone() + "y",
+            "c".repeat(100),
+            "tail".into(),
+        ];
+        let text = lines.join("\n");
+        for step in [7, 1 << 16, usize::MAX] {
+            let seen = Mutex::new(Vec::new());
+            let per_line = |l: &[u8]| {
+                seen.lock().unwrap().push(l.to_vec());
+                Ok(EventMatches { matches: Vec::new(), time: Timestamp(0), time_source: TimeSource::Caller })
+            };
+            let mut order = Vec::new();
+            let sum = stream_lines(Trickle { data: text.as_bytes(), step }, &per_line, &mut |item| {
+                if let NdjsonItem::Event { line, .. } = item {
+                    order.push(line);
+                }
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(sum.bytes, text.len() as u64, "step {step}");
+            assert_eq!(order, vec![1, 2, 4, 5, 6, 7], "step {step}");
+            let mut got = seen.into_inner().unwrap();
+            got.sort();
+            let mut want: Vec<Vec<u8>> = ["a", &long, "bb", &(long.clone() + "y"), &"c".repeat(100), "tail"]
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "step {step}");
+        }
+    }
 }
