@@ -330,7 +330,8 @@ typedef struct iocmatch_match {
      */
     struct iocmatch_str value;
     /**
-     * Byte offset of the value in the event or line (the pair's position for field pairs).
+     * Byte offset of the value: of its opening quote in a JSON event, of the token in a line of
+     * raw text; for field pairs, the pair's position.
      */
     size_t offset;
     /**
@@ -1129,8 +1130,8 @@ enum iocmatch_kind iocmatch_matches_kind(const struct iocmatch_matches *list,
                                          size_t i);
 
 /**
- * The byte offset of match `i`'s value in its event; 0 when `list` is NULL or `i` out of
- * range.
+ * The offset of match `i`'s value (as `iocmatch_match.offset`); 0 when `list` is NULL or `i`
+ * out of range.
  */
 size_t iocmatch_matches_offset(const struct iocmatch_matches *list,
                                size_t i);

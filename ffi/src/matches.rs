@@ -28,7 +28,8 @@ pub struct iocmatch_match {
     pub field: iocmatch_str,
     /// The value as it was in the event.
     pub value: iocmatch_str,
-    /// Byte offset of the value in the event or line (the pair's position for field pairs).
+    /// Byte offset of the value: of its opening quote in a JSON event, of the token in a line of
+    /// raw text; for field pairs, the pair's position.
     pub offset: usize,
     /// Which event: its 0-based position in a batch (0 for a single event), or its 1-based line
     /// number in an NDJSON or text stream.
@@ -265,8 +266,8 @@ pub unsafe extern "C" fn iocmatch_matches_kind(list: *const iocmatch_matches, i:
     })
 }
 
-/// The byte offset of match `i`'s value in its event; 0 when `list` is NULL or `i` out of
-/// range.
+/// The offset of match `i`'s value (as `iocmatch_match.offset`); 0 when `list` is NULL or `i`
+/// out of range.
 #[no_mangle]
 pub unsafe extern "C" fn iocmatch_matches_offset(list: *const iocmatch_matches, i: usize) -> usize {
     guard_value(0, || unsafe { list.as_ref() }.and_then(|l| l.rows.get(i)).map_or(0, |r| r.offset))
