@@ -116,6 +116,13 @@ cpp-example: ffi
 		> $(CTEST_DIR)/example/alerts.tsv
 	cut -f1-5 $(CTEST_DIR)/example/alerts.tsv | diff -u examples/cpp/expected_alerts.tsv -
 	@echo "cpp-example: the alerts are the expected ones"
+	@# the README's C example, built and run on the same index
+	sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;$$d' > $(CTEST_DIR)/example/readme.c
+	$(CC) $(CFLAGS_TEST) $(CTEST_DIR)/example/readme.c $(FFI_LIBDIR)/libiocmatch.a $(LIBS_STATIC) \
+		-o $(CTEST_DIR)/example/readme
+	cp $(CTEST_DIR)/example/demo.idx $(CTEST_DIR)/example/iocs.idx
+	cd $(CTEST_DIR)/example && ./readme | grep -q '^203.0.113.5 matched indicator--.* (ipv4) in destination.ip$$'
+	@echo "cpp-example: the README's C example works"
 
 # Install the header, both libraries and iocmatch.pc under $(DESTDIR)$(PREFIX).
 install: ffi

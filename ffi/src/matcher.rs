@@ -485,3 +485,69 @@ pub unsafe extern "C" fn iocmatch_matcher_scan_text_cb(
 ) -> iocmatch_result {
     unsafe { scan_text(matcher, line, line_len, at, || Out::callback(callback, userdata)) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matches::iocmatch_match;
+    use std::ffi::c_int;
+
+    unsafe extern "C" fn count(ud: *mut c_void, _: *const iocmatch_match) -> c_int {
+        unsafe { *ud.cast::<u32>() += 1 };
+        0
+    }
+
+    fn matches(m: *const iocmatch_matcher, event: &[u8]) -> u32 {
+        let mut n = 0u32;
+        let r = unsafe {
+            iocmatch_matcher_match_event_cb(
+                m,
+                event.as_ptr(),
+                event.len(),
+                std::ptr::null(),
+                Some(count),
+                (&mut n as *mut u32).cast(),
+            )
+        };
+        assert_eq!(r, iocmatch_result::Ok);
+        n
+    }
+
+    #[test]
+    fn live_options_take_names_and_swap_takes_fresh_indexes() {
+        let store = Arc::new(Store::open_in_memory().unwrap());
+        store.create_collection(&iocmatch_core::NewCollection::named("feed")).unwrap();
+        let d = iocmatch_core::ImportDefaults { valid_from: Some(Timestamp::from_secs(0)), ..Default::default() };
+        store.import_text("feed", b"203.0.113.5\n", &d).unwrap();
+        let resolved = resolve_names(
+            &store,
+            MatchOptions {
+                community: Some("default".into()),
+                collections: Some(vec!["feed".into()]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(resolved.community, Some(store.default_community().unwrap().id));
+        assert_eq!(resolved.collections, Some(vec![store.collection("feed").unwrap().id]));
+        let e = resolve_names(&store, MatchOptions { collections: Some(vec!["nope".into()]), ..Default::default() });
+        assert_eq!(e.unwrap_err().code, iocmatch_result::NotFound);
+
+        let event = br#"{"destination":{"ip":"203.0.113.5"},"source":{"ip":"198.51.100.1"}}"#;
+        let old = new_handle(crate::index::iocmatch_index { inner: Arc::new(store.compile().unwrap()) });
+        let mut m: *mut iocmatch_matcher = std::ptr::null_mut();
+        unsafe {
+            assert_eq!(iocmatch_matcher_new(old, std::ptr::null(), &mut m), iocmatch_result::Ok);
+            assert_eq!(matches(m, event), 1);
+            store.import_text("feed", b"198.51.100.1\n", &d).unwrap();
+            assert_eq!(matches(m, event), 1, "a fixed matcher keeps its index");
+            let fresh = new_handle(crate::index::iocmatch_index { inner: Arc::new(store.compile().unwrap()) });
+            assert_eq!(iocmatch_matcher_swap(m, fresh), iocmatch_result::Ok);
+            assert_eq!(matches(m, event), 2);
+            assert_eq!(iocmatch_matcher_refresh(m), iocmatch_result::InvalidArgument);
+            crate::index::iocmatch_index_free(fresh);
+            crate::index::iocmatch_index_free(old);
+            iocmatch_matcher_free(m);
+        }
+    }
+}
