@@ -13,8 +13,13 @@ FFI_CARGO_FLAGS = $(if $(filter release,$(FFI_PROFILE)),--release)
 FFI_LIBDIR = $(CARGO_TARGET_DIR)/$(FFI_PROFILE)
 CBINDGEN ?= cbindgen
 CBINDGEN_VERSION = 0.29.4
-CC ?= gcc
-CXX ?= g++
+# gcc and g++ unless the caller names other compilers (make's built-in default for CC is cc).
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+ifeq ($(origin CXX),default)
+CXX = g++
+endif
 CFLAGS_TEST = -std=c11 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude
 CXXFLAGS_EXAMPLE = -std=c++17 -Wall -Wextra -Werror -O2 -Iinclude
 LIBS_STATIC = -lpthread -ldl -lm
@@ -102,6 +107,11 @@ ctest: ffi
 		IOCMATCH_TEST_ITERATIONS=60 $(VALGRIND) $(CTEST_DIR)/$$t.vg || { echo "ctest: $$t failed under valgrind" >&2; exit 1; }; \
 		passed=$$((passed + 1)); \
 	done; echo "ctest: $$passed passed, 0 failed"
+	@# the shared library exports exactly the functions of the header
+	@grep -oE '\biocmatch_[a-z0-9_]+\(' include/iocmatch.h | tr -d '(' | sort -u > $(CTEST_DIR)/header.syms
+	@nm -D --defined-only $(FFI_LIBDIR)/libiocmatch.so | awk '{ print $$3 }' | sort -u > $(CTEST_DIR)/so.syms
+	@diff -u $(CTEST_DIR)/header.syms $(CTEST_DIR)/so.syms && \
+		echo "ctest: libiocmatch.so exports the $$(wc -l < $(CTEST_DIR)/header.syms) functions of the header, nothing else"
 
 # The C++ plugin example, run on the sample events against an index of the sample data; its
 # alerts must be the expected ones.

@@ -10,7 +10,9 @@
 # Workloads as benches/run.sh makes them, in $WORK (default /tmp/iocmatch-bench; missing ones are
 # generated with gen.py): ind_N.tsv and events_$EVENTS_M.jsonl. The index of each N is compiled
 # once by the harness (--save-index) into $WORK/ffi_ix_N.bin (REGEN=1 compiles it again).
-# THREADS="1 2" lists the thread counts. Results: benches/results/ffi_N.jsonl (one JSON object per
+# THREADS="1 2" lists the thread counts. Events/s are from the wall-clock time of each process
+# (start, index load and all); "inner" is what each tool reports for its matching loop, and the
+# CPU seconds (user + system) are less sensitive to other load on the host. Results: benches/results/ffi_N.jsonl (one JSON object per
 # run) and ffi_N.txt (the table). Exits non-zero when the two disagree on the alerts.
 set -euo pipefail
 
@@ -45,7 +47,7 @@ if [ "$(lines "$events")" -ne "$EVENTS_M" ]; then
     python3 "$GEN" events --m "$EVENTS_M" --out "$events" --sample "$sample"
 fi
 
-(cd "$ROOT" && cargo build --release -p iocmatch-cli -p iocmatch-ffi -p iocmatch-bench --bin harness)
+(cd "$ROOT" && cargo build --release -p iocmatch-cli -p iocmatch-ffi && cargo build --release -p iocmatch-bench --bin harness)
 plugin=$REL/ioc_plugin
 g++ -std=c++17 -Wall -Wextra -Werror -O2 -I"$ROOT/include" "$ROOT/examples/cpp/ioc_plugin.cpp" \
     "$REL/libiocmatch.a" -lpthread -ldl -lm -o "$plugin"
@@ -70,18 +72,20 @@ for n in "$@"; do
     for t in $THREADS; do
         for r in $(seq 1 "$RUNS"); do
             for tool in cli cpp; do
-                s=$(now)
                 if [ $tool = cli ]; then
-                    "$REL/iocmatch" match --index "$ix" --threads "$t" "$events" >"$tmp/alerts.$tool" 2>"$tmp/err.$tool"
+                    cmd=("$REL/iocmatch" match --index "$ix" --threads "$t" "$events")
                 else
-                    "$plugin" --index "$ix" --threads "$t" "$events" >"$tmp/alerts.$tool" 2>"$tmp/err.$tool"
+                    cmd=("$plugin" --index "$ix" --threads "$t" "$events")
                 fi
+                s=$(now)
+                /usr/bin/time -f "%U %S" -o "$tmp/cpu.$tool" "${cmd[@]}" >"$tmp/alerts.$tool" 2>"$tmp/err.$tool"
                 e=$(now)
+                cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$tmp/cpu.$tool")
                 ev=$(sed -n 's/.*events: \([0-9]*\), matched.*/\1/p' "$tmp/err.$tool" | tail -1)
                 wall=$(echo "$s $e" | awk '{ printf "%.4f", $2 - $1 }')
-                printf '{"n": %s, "threads": %s, "run": %s, "tool": "%s", "events": %s, "wall_s": %s, "wall_events_per_s": %.0f, "inner_events_per_s": %s, "alerts": %s}\n' \
+                printf '{"n": %s, "threads": %s, "run": %s, "tool": "%s", "events": %s, "wall_s": %s, "wall_events_per_s": %.0f, "inner_events_per_s": %s, "cpu_s": %s, "alerts": %s}\n' \
                     "$n" "$t" "$r" "$tool" "$ev" "$wall" "$(echo "$ev $wall" | awk '{ print $1 / $2 }')" \
-                    "$(rate "$tmp/err.$tool")" "$(wc -l <"$tmp/alerts.$tool")" >>"$out"
+                    "$(rate "$tmp/err.$tool")" "$cpu" "$(wc -l <"$tmp/alerts.$tool")" >>"$out"
             done
             if [ "$(wc -l <"$tmp/alerts.cli")" -ne "$(wc -l <"$tmp/alerts.cpp")" ]; then
                 echo "ffi_bench: the CLI and the C++ plugin disagree on the number of alerts" >&2
@@ -99,14 +103,17 @@ EOF
     done
     {
         echo "N=$n, events file $(basename "$events"), medians of $RUNS interleaved runs"
-        printf '%-8s %-16s %-16s %-8s %-18s %-18s\n' threads "CLI events/s" "C++ events/s" "C++/CLI" "CLI (inner)" "C++ (inner)"
+        printf '%-8s %-14s %-14s %-8s %-13s %-13s %-9s %-9s\n' threads "CLI events/s" "C++ events/s" "C++/CLI" "CLI (inner)" "C++ (inner)" "CLI cpu s" "C++ cpu s"
         for t in $THREADS; do
             pick() { python3 -c "import json,sys; print('\n'.join(str(v['$2']) for v in map(json.loads, open('$out')) if v['threads'] == $t and v['tool'] == '$1'))"; }
             c=$(pick cli wall_events_per_s | median)
             p=$(pick cpp wall_events_per_s | median)
             ci=$(pick cli inner_events_per_s | median)
             pi=$(pick cpp inner_events_per_s | median)
-            printf '%-8s %-16.0f %-16.0f %-8.3f %-18.0f %-18.0f\n' "$t" "$c" "$p" "$(echo "$p $c" | awk '{ print $1 / $2 }')" "$ci" "$pi"
+            cc=$(pick cli cpu_s | median)
+            pc=$(pick cpp cpu_s | median)
+            printf '%-8s %-14.0f %-14.0f %-8.3f %-13.0f %-13.0f %-9.2f %-9.2f\n' "$t" "$c" "$p" "$(echo "$p $c" | awk '{ print $1 / $2 }')" \
+                "$ci" "$pi" "$cc" "$pc"
         done
     } | tee "$RESULTS/ffi_$n.txt"
     rm -rf "$tmp"
