@@ -91,7 +91,7 @@ static int read_chunks(void *userdata, uint8_t *buf, size_t len, size_t *read_ou
 
 static void one_event(const iocmatch_matcher *m) {
     iocmatch_matches *list = NULL;
-    CHECK_OK(iocmatch_matcher_match_event(m, (const uint8_t *)EVENT, sizeof EVENT - 1, NULL, &list));
+    CHECK_OK(iocmatch_matcher_match_event(m, B(EVENT), NULL, &list));
     CHECK(iocmatch_matches_count(list) == 2);
     CHECK(iocmatch_matches_event_count(list) == 1);
     CHECK(iocmatch_matches_event_result(list, 0) == IOCMATCH_RESULT_OK);
@@ -393,7 +393,7 @@ static void index_files(const iocmatch_index *index) {
     CHECK_OK(iocmatch_matcher_new(loaded, NULL, &m));
     iocmatch_index_free(loaded);
     iocmatch_matches *list = NULL;
-    CHECK_OK(iocmatch_matcher_match_event(m, (const uint8_t *)EVENT, sizeof EVENT - 1, NULL, &list));
+    CHECK_OK(iocmatch_matcher_match_event(m, B(EVENT), NULL, &list));
     CHECK(iocmatch_matches_count(list) == 2);
     iocmatch_matches_free(list);
     iocmatch_matcher_free(m);
@@ -422,6 +422,21 @@ static void index_files(const iocmatch_index *index) {
     rmdir(dir);
 }
 
+/* A live matcher keeps its store alive: the caller may free its store handle first. */
+static void live_outlives_store_handle(void) {
+    char feed_id[80];
+    iocmatch_store *store = make_store(feed_id, sizeof feed_id);
+    iocmatch_matcher *live = NULL;
+    CHECK_OK(iocmatch_matcher_new_live(store, NULL, &live));
+    iocmatch_store_free(store);
+    iocmatch_matches *list = NULL;
+    CHECK_OK(iocmatch_matcher_match_event(live, B(EVENT), NULL, &list));
+    CHECK(iocmatch_matches_count(list) == 2);
+    iocmatch_matches_free(list);
+    CHECK_OK(iocmatch_matcher_refresh(live));
+    iocmatch_matcher_free(live);
+}
+
 int main(void) {
     char feed_id[80];
     iocmatch_store *store = make_store(feed_id, sizeof feed_id);
@@ -442,5 +457,6 @@ int main(void) {
     live_and_swap(store, index);
     iocmatch_index_free(index);
     iocmatch_store_free(store);
+    live_outlives_store_handle();
     DONE("test_match");
 }
