@@ -1,0 +1,187 @@
+//! Events given as Python dicts: walk them in place (no JSON round trip), keeping only the
+//! string values at the fields a matcher's profile looks at, plus `@timestamp`.
+//!
+//! The wanted dotted paths are compiled into a trie whose every node holds a Python dict from
+//! each *relative dotted path* below it to the node it leads to (`"source"`, `"source.ip"`,
+//! `"ip"`, ...), so that nested objects, dotted keys (`{"source.ip": ...}`) and any mix of the
+//! two resolve with one dict look-up per event key, using the hash the key `str` caches. Keys
+//! that lead nowhere are skipped with their whole subtree; lists are transparent at every level.
+
+use crate::convert::{self, utf8};
+use crate::errors::invalid;
+use iocmatch::event::FieldPaths;
+use iocmatch::Timestamp;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use std::collections::BTreeMap;
+
+/// Deepest nesting of dicts and lists walked (as for JSON events).
+const MAX_DEPTH: usize = 127;
+const TIMESTAMP: &str = "@timestamp";
+
+struct Node {
+    /// Relative dotted path -> node index (a Python int); `None` for a leaf.
+    children: Option<Py<PyDict>>,
+    /// The field id whose path ends here.
+    field: Option<u32>,
+    /// The top-level `@timestamp`.
+    timestamp: bool,
+}
+
+/// The compiled paths of one matcher profile.
+pub struct Walker {
+    nodes: Vec<Node>,
+    names: Vec<String>,
+}
+
+/// What a walk found: `(field id, str)` in document order, and the event time.
+pub struct Found<'py> {
+    pub values: Vec<(u32, Bound<'py, PyString>)>,
+    pub timestamp: Option<Timestamp>,
+}
+
+#[derive(Default)]
+struct Building {
+    children: BTreeMap<String, usize>,
+    field: Option<u32>,
+    timestamp: bool,
+}
+
+impl Walker {
+    /// Compile the paths of `fields` (ids as in `fields`).
+    pub fn new(py: Python<'_>, fields: &FieldPaths) -> PyResult<Walker> {
+        let mut tree = vec![Building::default()];
+        let insert = |tree: &mut Vec<Building>, path: &str| -> usize {
+            let mut at = 0;
+            for seg in path.split('.') {
+                at = match tree[at].children.get(seg) {
+                    Some(&c) => c,
+                    None => {
+                        tree.push(Building::default());
+                        let c = tree.len() - 1;
+                        tree[at].children.insert(seg.to_owned(), c);
+                        c
+                    }
+                };
+            }
+            at
+        };
+        let mut names = Vec::with_capacity(fields.len());
+        for id in 0..fields.len() as u32 {
+            let name = fields.name(id);
+            names.push(name.to_owned());
+            let n = insert(&mut tree, name);
+            tree[n].field.get_or_insert(id);
+        }
+        // the timestamp key is one segment, looked for at the top level only
+        let ts = match tree[0].children.get(TIMESTAMP) {
+            Some(&n) => n,
+            None => {
+                tree.push(Building::default());
+                let n = tree.len() - 1;
+                tree[0].children.insert(TIMESTAMP.to_owned(), n);
+                n
+            }
+        };
+        tree[ts].timestamp = true;
+
+        let mut nodes = Vec::with_capacity(tree.len());
+        for (i, b) in tree.iter().enumerate() {
+            let children = if b.children.is_empty() {
+                None
+            } else {
+                let d = PyDict::new(py);
+                let mut stack: Vec<(String, usize)> = b.children.iter().map(|(s, &c)| (s.clone(), c)).collect();
+                while let Some((path, c)) = stack.pop() {
+                    // "@timestamp" is a key of its own, never a prefix of a dotted one
+                    if !(i == 0 && c == ts && path != TIMESTAMP) {
+                        d.set_item(PyString::intern(py, &path), c)?;
+                    }
+                    for (s, &cc) in &tree[c].children {
+                        stack.push((format!("{path}.{s}"), cc));
+                    }
+                }
+                Some(d.unbind())
+            };
+            nodes.push(Node { children, field: b.field, timestamp: b.timestamp });
+        }
+        Ok(Walker { nodes, names })
+    }
+
+    /// The name of field `id`.
+    pub fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map(String::as_str).unwrap_or("")
+    }
+
+    /// The field names, by id.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Walk one event.
+    pub fn walk<'py>(&self, event: &Bound<'py, PyDict>) -> PyResult<Found<'py>> {
+        let mut found = Found { values: Vec::new(), timestamp: None };
+        self.walk_dict(0, event, &mut found, 0)?;
+        Ok(found)
+    }
+
+    fn walk_dict<'py>(&self, node: usize, d: &Bound<'py, PyDict>, out: &mut Found<'py>, depth: usize) -> PyResult<()> {
+        let Some(children) = &self.nodes[node].children else { return Ok(()) };
+        let py = d.py();
+        let children = children.bind(py);
+        let mut pos: pyo3::ffi::Py_ssize_t = 0;
+        let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+        let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+        // SAFETY: PyDict_Next on a live dict, with the GIL held; it bounds-checks `pos` even if
+        // the dict changes meanwhile. The borrowed key and value are made owned before any call
+        // that could run Python code.
+        while unsafe { pyo3::ffi::PyDict_Next(d.as_ptr(), &mut pos, &mut k, &mut v) } != 0 {
+            // SAFETY: PyDict_Next returned 1: `k` and `v` are valid borrowed references.
+            let (key, value) = unsafe { (Bound::from_borrowed_ptr(py, k), Bound::from_borrowed_ptr(py, v)) };
+            if !key.is_instance_of::<PyString>() {
+                continue;
+            }
+            if let Some(c) = children.get_item(&key)? {
+                let c: usize = c.extract()?;
+                self.visit(c, &value, out, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit<'py>(&self, node: usize, v: &Bound<'py, PyAny>, out: &mut Found<'py>, depth: usize) -> PyResult<()> {
+        if depth > MAX_DEPTH {
+            return Err(invalid(v.py(), "<event>", format!("event nested deeper than {MAX_DEPTH} levels")));
+        }
+        let n = &self.nodes[node];
+        if let Ok(s) = v.cast::<PyString>() {
+            if n.timestamp {
+                out.timestamp = utf8(s).and_then(iocmatch::event::parse_timestamp);
+            }
+            if let Some(f) = n.field {
+                out.values.push((f, s.clone()));
+            }
+        } else if let Ok(d) = v.cast::<PyDict>() {
+            self.walk_dict(node, d, out, depth)?;
+        } else if let Ok(l) = v.cast::<PyList>() {
+            for item in l.iter() {
+                self.visit(node, &item, out, depth + 1)?;
+            }
+        } else if let Ok(t) = v.cast::<PyTuple>() {
+            for item in t.iter() {
+                self.visit(node, &item, out, depth + 1)?;
+            }
+        } else if n.timestamp && !v.is_none() {
+            out.timestamp = if v.is_instance_of::<PyBool>() {
+                None
+            } else if v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>() {
+                v.str().ok().and_then(|s| utf8(&s).and_then(iocmatch::event::parse_timestamp))
+            } else if convert::is_date(v)? {
+                convert::timestamp(v).ok()
+            } else {
+                None
+            };
+        }
+        Ok(())
+    }
+}
