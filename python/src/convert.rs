@@ -2,7 +2,7 @@
 //! phases, and borrowed UTF-8 views of `str` objects.
 
 use crate::errors::{invalid, IntoPyResult};
-use iocmatch::{Kind, KillChainPhase, PhaseSet, Timestamp};
+use iocmatch::{KillChainPhase, Kind, PhaseSet, Timestamp};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -90,7 +90,9 @@ pub fn timestamp(obj: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
     }
     if obj.is_instance(DATETIME.import(py, "datetime", "datetime")?)? {
         let aware = if obj.getattr("tzinfo")?.is_none() {
-            let utc = UTC.get_or_try_init(py, || py.import("datetime")?.getattr("timezone")?.getattr("utc").map(Bound::unbind))?;
+            let utc = UTC.get_or_try_init(py, || {
+                py.import("datetime")?.getattr("timezone")?.getattr("utc").map(Bound::unbind)
+            })?;
             let kwargs = PyDict::new(py);
             kwargs.set_item("tzinfo", utc)?;
             obj.call_method("replace", (), Some(&kwargs))?
@@ -148,7 +150,9 @@ pub fn phases(obj: &Bound<'_, PyAny>) -> PyResult<PhaseSet> {
         } else if let Ok(d) = item.cast::<PyDict>() {
             let get = |k: &str| -> PyResult<String> {
                 match d.get_item(k)? {
-                    Some(v) => v.extract::<String>().map_err(|_| invalid(py, k, format!("'{k}' of a kill chain phase must be a string"))),
+                    Some(v) => v
+                        .extract::<String>()
+                        .map_err(|_| invalid(py, k, format!("'{k}' of a kill chain phase must be a string"))),
                     None => Err(invalid(py, k, format!("a kill chain phase needs '{k}'"))),
                 }
             };
@@ -178,9 +182,8 @@ pub fn strings(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<String>> {
     items
         .iter()
         .map(|i| {
-            i.extract::<String>().map_err(|_| {
-                PyTypeError::new_err(format!("{what} must be a list of strings, found {}", type_name(i)))
-            })
+            i.extract::<String>()
+                .map_err(|_| PyTypeError::new_err(format!("{what} must be a list of strings, found {}", type_name(i))))
         })
         .collect()
 }
@@ -258,7 +261,9 @@ pub fn from_json<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<
             }
         }
         Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(a) => PyList::new(py, a.iter().map(|x| from_json(py, x)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Value::Array(a) => {
+            PyList::new(py, a.iter().map(|x| from_json(py, x)).collect::<PyResult<Vec<_>>>()?)?.into_any()
+        }
         Value::Object(o) => {
             let d = PyDict::new(py);
             for (k, x) in o {

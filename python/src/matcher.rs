@@ -54,11 +54,13 @@ impl Index {
         profile: Option<String>,
         default_time: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Matcher> {
-        let collections = collections.filter(|c| !c.is_none()).map(|c| convert::strings(c, "collections")).transpose()?;
-        let options = match_options(community, collections, profile.as_deref(), convert::opt_timestamp(default_time)?).py(py)?;
+        let collections =
+            collections.filter(|c| !c.is_none()).map(|c| convert::strings(c, "collections")).transpose()?;
+        let options =
+            match_options(community, collections, profile.as_deref(), convert::opt_timestamp(default_time)?).py(py)?;
         let index = self.0.clone();
         let m = py.detach(move || iocmatch::Matcher::new(index, &options)).py(py)?;
-        Matcher::fixed(py, Arc::new(m))
+        Ok(Matcher::fixed(Arc::new(m)))
     }
 
     /// Number of indicators (rows) in the index.
@@ -157,9 +159,9 @@ enum Item {
 }
 
 impl Matcher {
-    fn fixed(py: Python<'_>, m: Arc<iocmatch::Matcher>) -> PyResult<Matcher> {
-        let walker = Walker::new(py, m.fields())?;
-        Ok(Matcher { source: Source::Fixed(m), walker })
+    fn fixed(m: Arc<iocmatch::Matcher>) -> Matcher {
+        let walker = Walker::new(m.fields());
+        Matcher { source: Source::Fixed(m), walker }
     }
 
     /// A live matcher over the store in `cell`.
@@ -174,7 +176,7 @@ impl Matcher {
                 Ok::<_, iocmatch::Error>((store, live, generation, m))
             })
             .py(py)?;
-        let walker = Walker::new(py, m.fields())?;
+        let walker = Walker::new(m.fields());
         let cache = ArcSwap::from_pointee(Cached { fork, store, generation, matcher: m });
         let live = Live { cell, options, live: Mutex::new((fork, Arc::new(live))), cache };
         Ok(Matcher { source: Source::Live(Box::new(live)), walker })
@@ -196,7 +198,12 @@ impl Matcher {
     }
 
     /// Match a dict event, reading it in place.
-    fn match_dict(&self, m: &iocmatch::Matcher, event: &Bound<'_, PyDict>, at: Option<Timestamp>) -> PyResult<EventMatches> {
+    fn match_dict(
+        &self,
+        m: &iocmatch::Matcher,
+        event: &Bound<'_, PyDict>,
+        at: Option<Timestamp>,
+    ) -> PyResult<EventMatches> {
         let found = self.walker.walk(event)?;
         let pairs: Vec<(&str, &str)> =
             found.values.iter().filter_map(|(f, s)| Some((self.walker.name(*f), utf8(s)?))).collect();
@@ -240,7 +247,9 @@ impl Matcher {
             })?;
             let file = py
                 .detach(|| std::fs::File::open(&path))
-                .map_err(|e| iocmatch::Error::new(iocmatch::ErrorKind::Io, format!("cannot read '{}': {e}", path.display())))
+                .map_err(|e| {
+                    iocmatch::Error::new(iocmatch::ErrorKind::Io, format!("cannot read '{}': {e}", path.display()))
+                })
                 .py(py)?;
             Reader::File(file)
         };
@@ -257,7 +266,12 @@ impl Matcher {
 }
 
 /// Match extracted pairs at the caller's time, else the event's, else the default one.
-fn fields_at(m: &iocmatch::Matcher, pairs: &[(&str, &str)], at: Option<Timestamp>, event: Option<Timestamp>) -> EventMatches {
+fn fields_at(
+    m: &iocmatch::Matcher,
+    pairs: &[(&str, &str)],
+    at: Option<Timestamp>,
+    event: Option<Timestamp>,
+) -> EventMatches {
     match (at, event) {
         (Some(t), _) => m.match_fields(pairs, Some(t)),
         (None, Some(t)) => {
@@ -604,11 +618,18 @@ impl Stream {
     /// Totals so far: ``events``, ``matched_events``, ``matches``, ``bad_lines``, ``bytes``.
     #[getter]
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let st = self.state.try_lock().map_err(|_| PyRuntimeError::new_err("this stream is being read by another thread"))?;
+        let st = self
+            .state
+            .try_lock()
+            .map_err(|_| PyRuntimeError::new_err("this stream is being read by another thread"))?;
         convert::to_py(py, &st.summary)
     }
 
     fn __repr__(&self) -> String {
-        if self.raw { "Stream(raw text)".into() } else { "Stream(ndjson)".into() }
+        if self.raw {
+            "Stream(raw text)".into()
+        } else {
+            "Stream(ndjson)".into()
+        }
     }
 }

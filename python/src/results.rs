@@ -432,7 +432,11 @@ impl Match {
 }
 
 /// The matches of one event as a Python list of [`Match`].
-pub fn match_list<'py>(py: Python<'py>, found: iocmatch::EventMatches, line: Option<u64>) -> PyResult<Bound<'py, PyList>> {
+pub fn match_list<'py>(
+    py: Python<'py>,
+    found: iocmatch::EventMatches,
+    line: Option<u64>,
+) -> PyResult<Bound<'py, PyList>> {
     if found.matches.is_empty() {
         return Ok(PyList::empty(py));
     }

@@ -166,7 +166,11 @@ impl Store {
                 "description" => update.description = Some(v.extract()?),
                 "available_for_sub_communities" => update.available_for_sub_communities = Some(v.extract()?),
                 "match_subdomains" => update.match_subdomains = Some(v.extract()?),
-                other => return Err(PyTypeError::new_err(format!("update_collection() got an unexpected keyword argument '{other}'"))),
+                other => {
+                    return Err(PyTypeError::new_err(format!(
+                        "update_collection() got an unexpected keyword argument '{other}'"
+                    )))
+                }
             }
         }
         with_store(py, &self.cell, move |s| s.update_collection(&collection, &update)).map(Collection)
@@ -249,9 +253,7 @@ impl Store {
         let mut progress = Progress::new(py, progress)?;
         let result = py.detach(|| {
             self.cell.get().and_then(|s| {
-                fork::run(|| {
-                    s.import_text_with_progress(&collection, &input, &defaults, &mut |p| progress.report(p))
-                })
+                fork::run(|| s.import_text_with_progress(&collection, &input, &defaults, &mut |p| progress.report(p)))
             })
         });
         progress.close(py);
@@ -314,9 +316,7 @@ impl Store {
                 "valid_from" => edit.valid_from = Some(convert::timestamp(&v)?),
                 "valid_until" => edit.valid_until = Some(convert::opt_timestamp(Some(&v))?),
                 "kill_chain_phases" => edit.kill_chain_phases = Some(convert::phases(&v)?),
-                "x_ic_related_threat_refs" => {
-                    edit.threats = Some(convert::strings(&v, "x_ic_related_threat_refs")?)
-                }
+                "x_ic_related_threat_refs" => edit.threats = Some(convert::strings(&v, "x_ic_related_threat_refs")?),
                 "match_subdomains" => edit.match_subdomains = Some(v.extract()?),
                 other => {
                     return Err(PyTypeError::new_err(format!(
@@ -405,7 +405,8 @@ impl Store {
         profile: Option<String>,
         default_time: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Matcher> {
-        let collections = collections.filter(|c| !c.is_none()).map(|c| convert::strings(c, "collections")).transpose()?;
+        let collections =
+            collections.filter(|c| !c.is_none()).map(|c| convert::strings(c, "collections")).transpose()?;
         let default_time = convert::opt_timestamp(default_time)?;
         let cell = self.cell.clone();
         let options = with_store(py, &self.cell, move |s| {

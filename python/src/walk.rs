@@ -1,11 +1,11 @@
 //! Events given as Python dicts: walk them in place (no JSON round trip), keeping only the
 //! string values at the fields a matcher's profile looks at, plus `@timestamp`.
 //!
-//! The wanted dotted paths are compiled into a trie whose every node holds a Python dict from
-//! each *relative dotted path* below it to the node it leads to (`"source"`, `"source.ip"`,
-//! `"ip"`, ...), so that nested objects, dotted keys (`{"source.ip": ...}`) and any mix of the
-//! two resolve with one dict look-up per event key, using the hash the key `str` caches. Keys
-//! that lead nowhere are skipped with their whole subtree; lists are transparent at every level.
+//! The wanted dotted paths are compiled into a trie whose every node maps each *relative dotted
+//! path* below it to the node it leads to (`"source"`, `"source.ip"`, `"ip"`, ...), so that
+//! nested objects, dotted keys (`{"source.ip": ...}`) and any mix of the two resolve with one
+//! hash look-up per event key (on the key's UTF-8, which CPython keeps in the `str`). Keys that
+//! lead nowhere are skipped with their whole subtree; lists are transparent at every level.
 
 use crate::convert::{self, utf8};
 use crate::errors::invalid;
@@ -13,6 +13,8 @@ use iocmatch::event::FieldPaths;
 use iocmatch::Timestamp;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::Borrowed;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Deepest nesting of dicts and lists walked (as for JSON events).
@@ -20,8 +22,8 @@ const MAX_DEPTH: usize = 127;
 const TIMESTAMP: &str = "@timestamp";
 
 struct Node {
-    /// Relative dotted path -> node index (a Python int); `None` for a leaf.
-    children: Option<Py<PyDict>>,
+    /// Relative dotted path -> node index; empty for a leaf.
+    children: FxHashMap<Box<str>, u32>,
     /// The field id whose path ends here.
     field: Option<u32>,
     /// The top-level `@timestamp`.
@@ -38,6 +40,8 @@ pub struct Walker {
 pub struct Found<'py> {
     pub values: Vec<(u32, Bound<'py, PyString>)>,
     pub timestamp: Option<Timestamp>,
+    /// A `@timestamp` that is neither a string nor a plain number, read after the walk.
+    other_time: Option<Bound<'py, PyAny>>,
 }
 
 #[derive(Default)]
@@ -49,7 +53,7 @@ struct Building {
 
 impl Walker {
     /// Compile the paths of `fields` (ids as in `fields`).
-    pub fn new(py: Python<'_>, fields: &FieldPaths) -> PyResult<Walker> {
+    pub fn new(fields: &FieldPaths) -> Walker {
         let mut tree = vec![Building::default()];
         let insert = |tree: &mut Vec<Building>, path: &str| -> usize {
             let mut at = 0;
@@ -87,25 +91,20 @@ impl Walker {
 
         let mut nodes = Vec::with_capacity(tree.len());
         for (i, b) in tree.iter().enumerate() {
-            let children = if b.children.is_empty() {
-                None
-            } else {
-                let d = PyDict::new(py);
-                let mut stack: Vec<(String, usize)> = b.children.iter().map(|(s, &c)| (s.clone(), c)).collect();
-                while let Some((path, c)) = stack.pop() {
-                    // "@timestamp" is a key of its own, never a prefix of a dotted one
-                    if !(i == 0 && c == ts && path != TIMESTAMP) {
-                        d.set_item(PyString::intern(py, &path), c)?;
-                    }
-                    for (s, &cc) in &tree[c].children {
-                        stack.push((format!("{path}.{s}"), cc));
-                    }
+            let mut children = FxHashMap::default();
+            let mut stack: Vec<(String, usize)> = b.children.iter().map(|(s, &c)| (s.clone(), c)).collect();
+            while let Some((path, c)) = stack.pop() {
+                // "@timestamp" is a key of its own, never a prefix of a dotted one
+                if !(i == 0 && c == ts && path != TIMESTAMP) {
+                    children.insert(path.clone().into_boxed_str(), c as u32);
                 }
-                Some(d.unbind())
-            };
+                for (s, &cc) in &tree[c].children {
+                    stack.push((format!("{path}.{s}"), cc));
+                }
+            }
             nodes.push(Node { children, field: b.field, timestamp: b.timestamp });
         }
-        Ok(Walker { nodes, names })
+        Walker { nodes, names }
     }
 
     /// The name of field `id`.
@@ -120,65 +119,85 @@ impl Walker {
 
     /// Walk one event.
     pub fn walk<'py>(&self, event: &Bound<'py, PyDict>) -> PyResult<Found<'py>> {
-        let mut found = Found { values: Vec::new(), timestamp: None };
-        self.walk_dict(0, event, &mut found, 0)?;
+        let mut found = Found { values: Vec::new(), timestamp: None, other_time: None };
+        self.walk_dict(0, event.as_borrowed(), &mut found, 0)?;
+        if let Some(t) = found.other_time.take() {
+            // only now may Python code run (a datetime's methods): the walk holds no borrowed refs
+            found.timestamp = if convert::is_date(&t)? { convert::timestamp(&t).ok() } else { None };
+        }
         Ok(found)
     }
 
-    fn walk_dict<'py>(&self, node: usize, d: &Bound<'py, PyDict>, out: &mut Found<'py>, depth: usize) -> PyResult<()> {
-        let Some(children) = &self.nodes[node].children else { return Ok(()) };
+    // The walk runs no Python code: keys and values stay borrowed from their containers, which
+    // nothing can change meanwhile (the GIL is held). Values kept for later are made owned.
+    fn walk_dict<'a, 'py>(
+        &self,
+        node: usize,
+        d: Borrowed<'a, 'py, PyDict>,
+        out: &mut Found<'py>,
+        depth: usize,
+    ) -> PyResult<()> {
+        let children = &self.nodes[node].children;
+        if children.is_empty() {
+            return Ok(());
+        }
         let py = d.py();
-        let children = children.bind(py);
         let mut pos: pyo3::ffi::Py_ssize_t = 0;
         let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
         let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-        // SAFETY: PyDict_Next on a live dict, with the GIL held; it bounds-checks `pos` even if
-        // the dict changes meanwhile. The borrowed key and value are made owned before any call
-        // that could run Python code.
+        // SAFETY: PyDict_Next on a live dict with the GIL held, no Python code running.
         while unsafe { pyo3::ffi::PyDict_Next(d.as_ptr(), &mut pos, &mut k, &mut v) } != 0 {
-            // SAFETY: PyDict_Next returned 1: `k` and `v` are valid borrowed references.
-            let (key, value) = unsafe { (Bound::from_borrowed_ptr(py, k), Bound::from_borrowed_ptr(py, v)) };
-            if !key.is_instance_of::<PyString>() {
-                continue;
-            }
-            if let Some(c) = children.get_item(&key)? {
-                let c: usize = c.extract()?;
-                self.visit(c, &value, out, depth + 1)?;
+            // SAFETY: PyDict_Next returned 1: `k` and `v` are valid borrowed references, alive
+            // as long as the dict is unchanged, which it is while no Python code runs.
+            let (key, value) = unsafe { (Borrowed::from_ptr(py, k), Borrowed::from_ptr(py, v)) };
+            let Ok(key) = key.cast::<PyString>() else { continue };
+            let Some(key) = utf8(&key) else { continue };
+            if let Some(&c) = children.get(key) {
+                self.visit(c as usize, value, out, depth + 1)?;
             }
         }
         Ok(())
     }
 
-    fn visit<'py>(&self, node: usize, v: &Bound<'py, PyAny>, out: &mut Found<'py>, depth: usize) -> PyResult<()> {
+    fn visit<'a, 'py>(
+        &self,
+        node: usize,
+        v: Borrowed<'a, 'py, PyAny>,
+        out: &mut Found<'py>,
+        depth: usize,
+    ) -> PyResult<()> {
         if depth > MAX_DEPTH {
             return Err(invalid(v.py(), "<event>", format!("event nested deeper than {MAX_DEPTH} levels")));
         }
         let n = &self.nodes[node];
         if let Ok(s) = v.cast::<PyString>() {
             if n.timestamp {
-                out.timestamp = utf8(s).and_then(iocmatch::event::parse_timestamp);
+                out.timestamp = utf8(&s).and_then(iocmatch::event::parse_timestamp);
             }
             if let Some(f) = n.field {
-                out.values.push((f, s.clone()));
+                out.values.push((f, s.to_owned()));
             }
         } else if let Ok(d) = v.cast::<PyDict>() {
             self.walk_dict(node, d, out, depth)?;
         } else if let Ok(l) = v.cast::<PyList>() {
             for item in l.iter() {
-                self.visit(node, &item, out, depth + 1)?;
+                self.visit(node, item.as_borrowed(), out, depth + 1)?;
             }
         } else if let Ok(t) = v.cast::<PyTuple>() {
             for item in t.iter() {
-                self.visit(node, &item, out, depth + 1)?;
+                self.visit(node, item.as_borrowed(), out, depth + 1)?;
             }
         } else if n.timestamp && !v.is_none() {
-            out.timestamp = if v.is_instance_of::<PyBool>() {
+            out.other_time = None;
+            out.timestamp = if v.is_exact_instance_of::<PyInt>() {
+                // ECS: epoch milliseconds, as the JSON scanner reads a number
+                v.extract::<i64>().ok().and_then(|ms| iocmatch::event::parse_timestamp(&ms.to_string()))
+            } else if v.is_exact_instance_of::<PyFloat>() {
+                v.extract::<f64>().ok().and_then(|ms| iocmatch::event::parse_timestamp(&ms.to_string()))
+            } else if v.is_instance_of::<PyBool>() {
                 None
-            } else if v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>() {
-                v.str().ok().and_then(|s| utf8(&s).and_then(iocmatch::event::parse_timestamp))
-            } else if convert::is_date(v)? {
-                convert::timestamp(v).ok()
             } else {
+                out.other_time = Some(v.to_owned());
                 None
             };
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+import typing as t
 
 __all__ = ["TqdmProgress", "tqdm_progress"]
 
@@ -10,9 +10,9 @@ __all__ = ["TqdmProgress", "tqdm_progress"]
 class TqdmProgress:
     """A progress callable ``(stage, done, total)`` drawing one tqdm bar per stage."""
 
-    def __init__(self, tqdm: Any) -> None:
+    def __init__(self, tqdm: t.Any) -> None:
         self._tqdm = tqdm
-        self._bars: Dict[str, Any] = {}
+        self._bars: t.Dict[str, t.Any] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         bar = self._bars.get(stage)
@@ -28,10 +28,10 @@ class TqdmProgress:
         self._bars.clear()
 
 
-def tqdm_progress() -> Optional[TqdmProgress]:
+def tqdm_progress() -> t.Optional[TqdmProgress]:
     """A :class:`TqdmProgress`, or ``None`` when tqdm is not installed."""
     try:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         return None
     return TqdmProgress(tqdm)
