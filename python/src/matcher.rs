@@ -205,8 +205,10 @@ impl Matcher {
         at: Option<Timestamp>,
     ) -> PyResult<EventMatches> {
         let found = self.walker.walk(event)?;
-        let pairs: Vec<(&str, &str)> =
-            found.values.iter().filter_map(|(f, s)| Some((self.walker.name(*f), utf8(s)?))).collect();
+        if found.values.is_empty() {
+            return Ok(fields_at::<&str>(m, &[], at, found.timestamp));
+        }
+        let pairs: Vec<(u32, &str)> = found.values.iter().filter_map(|(f, s)| Some((*f, utf8(s)?))).collect();
         Ok(fields_at(m, &pairs, at, found.timestamp))
     }
 
@@ -265,21 +267,23 @@ impl Matcher {
     }
 }
 
-/// Match extracted pairs at the caller's time, else the event's, else the default one.
-fn fields_at(
+/// Match extracted `(field id, value)` pairs at the caller's time, else the event's, else the
+/// default one. The ids are those of the matcher's fields: every matcher of one `Matcher`
+/// object has the same profile, so the same fields.
+fn fields_at<V: AsRef<str>>(
     m: &iocmatch::Matcher,
-    pairs: &[(&str, &str)],
+    pairs: &[(u32, V)],
     at: Option<Timestamp>,
     event: Option<Timestamp>,
 ) -> EventMatches {
     match (at, event) {
-        (Some(t), _) => m.match_fields(pairs, Some(t)),
+        (Some(t), _) => m.match_field_ids(pairs, Some(t)),
         (None, Some(t)) => {
-            let mut r = m.match_fields(pairs, Some(t));
+            let mut r = m.match_field_ids(pairs, Some(t));
             r.time_source = TimeSource::Event;
             r
         }
-        (None, None) => m.match_fields(pairs, None),
+        (None, None) => m.match_field_ids(pairs, None),
     }
 }
 
@@ -343,7 +347,6 @@ impl Matcher {
                 }
             })?);
         }
-        let walker = &self.walker;
         let results: Vec<iocmatch::Result<EventMatches>> = py
             .detach(|| {
                 fork::run(|| {
@@ -352,11 +355,7 @@ impl Matcher {
                         .with_min_len(64)
                         .map(|item| match item {
                             Item::Json(json) => m.match_event(json, at),
-                            Item::Fields(values, ts) => {
-                                let pairs: Vec<(&str, &str)> =
-                                    values.iter().map(|(f, v)| (walker.name(*f), v.as_str())).collect();
-                                Ok(fields_at(&m, &pairs, at, *ts))
-                            }
+                            Item::Fields(values, ts) => Ok(fields_at(&m, values, at, *ts)),
                         })
                         .collect())
                 })

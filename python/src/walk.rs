@@ -107,11 +107,6 @@ impl Walker {
         Walker { nodes, names }
     }
 
-    /// The name of field `id`.
-    pub fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map(String::as_str).unwrap_or("")
-    }
-
     /// The field names, by id.
     pub fn names(&self) -> &[String] {
         &self.names
@@ -119,24 +114,18 @@ impl Walker {
 
     /// Walk one event.
     pub fn walk<'py>(&self, event: &Bound<'py, PyDict>) -> PyResult<Found<'py>> {
-        let mut found = Found { values: Vec::new(), timestamp: None, other_time: None };
-        self.walk_dict(0, event.as_borrowed(), &mut found, 0)?;
+        let mut found = Found { values: Vec::with_capacity(16), timestamp: None, other_time: None };
+        self.walk_dict(0, event, &mut found, 0)?;
         if let Some(t) = found.other_time.take() {
-            // only now may Python code run (a datetime's methods): the walk holds no borrowed refs
+            // a datetime's methods are Python code: run after the walk
             found.timestamp = if convert::is_date(&t)? { convert::timestamp(&t).ok() } else { None };
         }
         Ok(found)
     }
 
-    // The walk runs no Python code: keys and values stay borrowed from their containers, which
-    // nothing can change meanwhile (the GIL is held). Values kept for later are made owned.
-    fn walk_dict<'a, 'py>(
-        &self,
-        node: usize,
-        d: Borrowed<'a, 'py, PyDict>,
-        out: &mut Found<'py>,
-        depth: usize,
-    ) -> PyResult<()> {
+    // Keys and values are borrowed from the containers being walked; a container walked into and
+    // a value kept are owned (a reference taken), so that nothing is used after it could be freed.
+    fn walk_dict<'py>(&self, node: usize, d: &Bound<'py, PyDict>, out: &mut Found<'py>, depth: usize) -> PyResult<()> {
         let children = &self.nodes[node].children;
         if children.is_empty() {
             return Ok(());
@@ -145,12 +134,20 @@ impl Walker {
         let mut pos: pyo3::ffi::Py_ssize_t = 0;
         let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
         let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-        // SAFETY: PyDict_Next on a live dict with the GIL held, no Python code running.
+        // SAFETY: PyDict_Next on a live dict with the GIL held; it bounds-checks `pos` against the
+        // dict as it is at each call.
         while unsafe { pyo3::ffi::PyDict_Next(d.as_ptr(), &mut pos, &mut k, &mut v) } != 0 {
-            // SAFETY: PyDict_Next returned 1: `k` and `v` are valid borrowed references, alive
-            // as long as the dict is unchanged, which it is while no Python code runs.
+            // SAFETY: PyDict_Next returned 1: `k` and `v` are valid borrowed references.
             let (key, value) = unsafe { (Borrowed::from_ptr(py, k), Borrowed::from_ptr(py, v)) };
-            let Ok(key) = key.cast::<PyString>() else { continue };
+            let key = if is_exact(&key, str_type()) {
+                // SAFETY: checked to be exactly a `str`.
+                unsafe { key.cast_unchecked::<PyString>() }
+            } else {
+                match key.cast::<PyString>() {
+                    Ok(k) => k,
+                    Err(_) => continue,
+                }
+            };
             let Some(key) = utf8(&key) else { continue };
             if let Some(&c) = children.get(key) {
                 self.visit(c as usize, value, out, depth + 1)?;
@@ -159,32 +156,29 @@ impl Walker {
         Ok(())
     }
 
-    fn visit<'a, 'py>(
-        &self,
-        node: usize,
-        v: Borrowed<'a, 'py, PyAny>,
-        out: &mut Found<'py>,
-        depth: usize,
-    ) -> PyResult<()> {
+    fn visit<'py>(&self, node: usize, v: Borrowed<'_, 'py, PyAny>, out: &mut Found<'py>, depth: usize) -> PyResult<()> {
         if depth > MAX_DEPTH {
             return Err(invalid(v.py(), "<event>", format!("event nested deeper than {MAX_DEPTH} levels")));
         }
         let n = &self.nodes[node];
+        if is_exact(&v, str_type()) {
+            // SAFETY: checked to be exactly a `str`.
+            return Ok(self.string(n, unsafe { v.cast_unchecked::<PyString>() }, out));
+        }
+        if is_exact(&v, dict_type()) {
+            // SAFETY: checked to be exactly a `dict`.
+            return self.walk_dict(node, &unsafe { v.cast_unchecked::<PyDict>() }.to_owned(), out, depth);
+        }
         if let Ok(s) = v.cast::<PyString>() {
-            if n.timestamp {
-                out.timestamp = utf8(&s).and_then(iocmatch::event::parse_timestamp);
-            }
-            if let Some(f) = n.field {
-                out.values.push((f, s.to_owned()));
-            }
+            self.string(n, s, out);
         } else if let Ok(d) = v.cast::<PyDict>() {
-            self.walk_dict(node, d, out, depth)?;
+            self.walk_dict(node, &d.to_owned(), out, depth)?;
         } else if let Ok(l) = v.cast::<PyList>() {
-            for item in l.iter() {
+            for item in l.to_owned().iter() {
                 self.visit(node, item.as_borrowed(), out, depth + 1)?;
             }
         } else if let Ok(t) = v.cast::<PyTuple>() {
-            for item in t.iter() {
+            for item in t.to_owned().iter() {
                 self.visit(node, item.as_borrowed(), out, depth + 1)?;
             }
         } else if n.timestamp && !v.is_none() {
@@ -203,4 +197,28 @@ impl Walker {
         }
         Ok(())
     }
+
+    fn string<'py>(&self, n: &Node, s: Borrowed<'_, 'py, PyString>, out: &mut Found<'py>) {
+        if n.timestamp {
+            out.timestamp = utf8(&s).and_then(iocmatch::event::parse_timestamp);
+        }
+        if let Some(f) = n.field {
+            out.values.push((f, s.to_owned()));
+        }
+    }
+}
+
+fn str_type() -> *mut pyo3::ffi::PyTypeObject {
+    // the address of a static type object of the interpreter (no access)
+    std::ptr::addr_of_mut!(pyo3::ffi::PyUnicode_Type)
+}
+
+fn dict_type() -> *mut pyo3::ffi::PyTypeObject {
+    std::ptr::addr_of_mut!(pyo3::ffi::PyDict_Type)
+}
+
+/// Is `obj` exactly of type `t` (not a subclass)? One pointer comparison, no call.
+fn is_exact(obj: &Borrowed<'_, '_, PyAny>, t: *mut pyo3::ffi::PyTypeObject) -> bool {
+    // SAFETY: `obj` is a valid object; reading its type pointer is always allowed.
+    unsafe { pyo3::ffi::Py_TYPE(obj.as_ptr()) == t }
 }
