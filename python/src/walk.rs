@@ -163,7 +163,8 @@ impl Walker {
         let n = &self.nodes[node];
         if is_exact(&v, str_type()) {
             // SAFETY: checked to be exactly a `str`.
-            return Ok(self.string(n, unsafe { v.cast_unchecked::<PyString>() }, out));
+            self.string(n, unsafe { v.cast_unchecked::<PyString>() }, out);
+            return Ok(());
         }
         if is_exact(&v, dict_type()) {
             // SAFETY: checked to be exactly a `dict`.
