@@ -215,7 +215,8 @@ impl Store {
     /// ``kill_chain_phases``, ``x_ic_related_threat_refs`` (threat ids, names or aliases),
     /// ``description``, ``kind`` (force a kind, e.g. ``"username"``), ``match_subdomains``.
     /// ``progress`` is a callable ``(stage, done, total)``, or ``True`` for a tqdm bar (when tqdm
-    /// is installed). Rejected lines are in the report; the import is one transaction.
+    /// is installed); it is called from a worker thread (with the GIL) and must not use this
+    /// store. Rejected lines are in the report; the import is one transaction.
     #[pyo3(signature = (collection, text, *, valid_from = None, valid_until = None, kill_chain_phases = None, x_ic_related_threat_refs = None, description = None, kind = None, match_subdomains = None, progress = None))]
     #[allow(clippy::too_many_arguments)]
     fn import_text(

@@ -1,6 +1,7 @@
 """Type stubs of the native module ``iocmatch._iocmatch``."""
 
 import os
+import pathlib
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union, final
 from datetime import date, datetime
 
@@ -304,7 +305,7 @@ class Store:
 
     def __new__(cls, path: Optional[_Path] = None) -> "Store": ...
     @property
-    def path(self) -> Optional[str]:
+    def path(self) -> Optional[pathlib.Path]:
         """The file behind the store, ``None`` in memory."""
     def create_community(self, name: str, parent: Optional[str] = None) -> Community:
         """Create a community."""
