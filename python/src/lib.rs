@@ -12,6 +12,7 @@ mod observable;
 mod progress;
 mod results;
 mod store;
+mod stream;
 mod walk;
 
 use pyo3::prelude::*;
@@ -24,7 +25,7 @@ fn _iocmatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::Store>()?;
     m.add_class::<matcher::Matcher>()?;
     m.add_class::<matcher::Index>()?;
-    m.add_class::<matcher::Stream>()?;
+    m.add_class::<stream::Stream>()?;
     m.add_class::<results::Community>()?;
     m.add_class::<results::Collection>()?;
     m.add_class::<results::Threat>()?;

@@ -4,18 +4,16 @@
 use crate::convert::{self, utf8};
 use crate::errors::{self, IntoPyResult};
 use crate::fork;
-use crate::results::{match_list, Match};
+use crate::results::match_list;
 use crate::store::StoreCell;
+use crate::stream::{Reader, Stream};
 use crate::walk::Walker;
 use arc_swap::ArcSwap;
-use iocmatch::matcher::{NdjsonItem, NdjsonSummary};
 use iocmatch::{EventMatches, LiveMatcher, MatchOptions, Profile, Store, TimeSource, Timestamp};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 use rayon::prelude::*;
-use std::collections::VecDeque;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -255,15 +253,7 @@ impl Matcher {
                 .py(py)?;
             Reader::File(file)
         };
-        let state = StreamState {
-            reader,
-            carry: Vec::new(),
-            lines: 0,
-            pending: VecDeque::new(),
-            done: false,
-            summary: NdjsonSummary::default(),
-        };
-        Ok(Stream { matcher, at, raw, strict, state: Mutex::new(state) })
+        Stream::start(matcher, reader, at, raw, strict).py(py)
     }
 }
 
@@ -440,195 +430,5 @@ impl Matcher {
             Source::Live(_) => "live",
         };
         format!("Matcher({kind}, fields={})", self.walker.names().len())
-    }
-}
-
-/// Bytes read from a stream per step.
-const CHUNK: usize = 4 << 20;
-
-enum Reader {
-    File(std::fs::File),
-    Python(Py<PyAny>),
-}
-
-enum Out {
-    Match(Match),
-    Error(iocmatch::Error),
-}
-
-struct StreamState {
-    reader: Reader,
-    /// An unfinished last line, kept for the next step.
-    carry: Vec<u8>,
-    /// Lines consumed so far.
-    lines: u64,
-    pending: VecDeque<Out>,
-    done: bool,
-    summary: NdjsonSummary,
-}
-
-/// The matches of an NDJSON or text stream, in input order (an iterator of :class:`Match`).
-#[pyclass(frozen, module = "iocmatch")]
-pub struct Stream {
-    matcher: Arc<iocmatch::Matcher>,
-    at: Option<Timestamp>,
-    raw: bool,
-    strict: bool,
-    state: Mutex<StreamState>,
-}
-
-impl Stream {
-    /// Read the next chunk of whole lines and match it; false at the end.
-    fn step(&self, py: Python<'_>, st: &mut StreamState) -> PyResult<bool> {
-        let mut data = std::mem::take(&mut st.carry);
-        let start = data.len();
-        let eof = match &mut st.reader {
-            Reader::File(f) => {
-                data.resize(start + CHUNK, 0);
-                let n = py
-                    .detach(|| loop {
-                        match f.read(&mut data[start..]) {
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                            r => break r,
-                        }
-                    })
-                    .map_err(|e| iocmatch::Error::new(iocmatch::ErrorKind::Io, format!("cannot read: {e}")))
-                    .py(py)?;
-                data.truncate(start + n);
-                n == 0
-            }
-            Reader::Python(obj) => {
-                let chunk = obj.bind(py).call_method1("read", (CHUNK,))?;
-                if chunk.is_none() {
-                    true
-                } else {
-                    let bytes = convert::bytes_of(&chunk, "read() result")?;
-                    data.extend_from_slice(&bytes);
-                    bytes.is_empty()
-                }
-            }
-        };
-        st.summary.bytes += (data.len() - start) as u64;
-        let cut = if eof { data.len() } else { memrchr_nl(&data).map_or(0, |i| i + 1) };
-        if cut == 0 {
-            st.carry = data;
-            return Ok(!eof);
-        }
-        let (base, at, raw, strict) = (st.lines, self.at, self.raw, self.strict);
-        let matcher = &self.matcher;
-        let block = &data[..cut];
-        let (outs, sum) = py
-            .detach(|| {
-                fork::run(|| {
-                    let mut outs: Vec<(u64, Result<EventMatches, iocmatch::Error>)> = Vec::new();
-                    let mut sink = |item: NdjsonItem<'_>| -> iocmatch::Result<()> {
-                        match item {
-                            NdjsonItem::Event { line, matches } if !matches.matches.is_empty() => {
-                                outs.push((base + line, Ok(matches.clone())))
-                            }
-                            NdjsonItem::Event { .. } => {}
-                            NdjsonItem::BadLine { line, error } if strict => {
-                                outs.push((base + line, Err(error.clone().at_line(base + line))));
-                                return Err(iocmatch::Error::new(iocmatch::ErrorKind::Validation, "stop"));
-                            }
-                            NdjsonItem::BadLine { .. } => {}
-                        }
-                        Ok(())
-                    };
-                    let sum = if raw {
-                        matcher.scan_text_stream(block, at, &mut sink)
-                    } else {
-                        matcher.match_ndjson(block, at, &mut sink)
-                    };
-                    // a stop asked by the sink leaves the error queued
-                    let sum = match sum {
-                        Ok(s) => s,
-                        Err(_) if strict && outs.last().is_some_and(|o| o.1.is_err()) => NdjsonSummary::default(),
-                        Err(e) => return Err(e),
-                    };
-                    Ok((outs, sum))
-                })
-            })
-            .py(py)?;
-        st.lines += lines_in(block);
-        st.summary.events += sum.events;
-        st.summary.matched_events += sum.matched_events;
-        st.summary.matches += sum.matches;
-        st.summary.bad_lines += sum.bad_lines;
-        for (line, r) in outs {
-            match r {
-                Ok(found) => {
-                    let (time, time_source) = (found.time, found.time_source);
-                    st.pending.extend(
-                        found.matches.into_iter().map(|m| Out::Match(Match { m, line: Some(line), time, time_source })),
-                    );
-                }
-                Err(e) => {
-                    st.pending.push_back(Out::Error(e));
-                    st.done = true;
-                    return Ok(false);
-                }
-            }
-        }
-        st.carry = data.split_off(cut);
-        Ok(!eof)
-    }
-}
-
-fn memrchr_nl(data: &[u8]) -> Option<usize> {
-    data.iter().rposition(|&b| b == b'\n')
-}
-
-/// Lines in a block of whole lines (a last line without `\n` counts).
-fn lines_in(block: &[u8]) -> u64 {
-    let n = block.iter().filter(|&&b| b == b'\n').count() as u64;
-    n + u64::from(block.last().is_some_and(|&b| b != b'\n'))
-}
-
-#[pymethods]
-impl Stream {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Match>> {
-        let mut st = match self.state.try_lock() {
-            Ok(s) => s,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => {
-                return Err(PyRuntimeError::new_err("this stream is being read by another thread"))
-            }
-        };
-        loop {
-            match st.pending.pop_front() {
-                Some(Out::Match(m)) => return Ok(Some(m)),
-                Some(Out::Error(e)) => return Err(errors::to_py(py, &e)),
-                None => {}
-            }
-            if st.done {
-                return Ok(None);
-            }
-            if !self.step(py, &mut st)? {
-                st.done = true;
-            }
-        }
-    }
-
-    /// Totals so far: ``events``, ``matched_events``, ``matches``, ``bad_lines``, ``bytes``.
-    #[getter]
-    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let st = self
-            .state
-            .try_lock()
-            .map_err(|_| PyRuntimeError::new_err("this stream is being read by another thread"))?;
-        convert::to_py(py, &st.summary)
-    }
-
-    fn __repr__(&self) -> String {
-        if self.raw {
-            "Stream(raw text)".into()
-        } else {
-            "Stream(ndjson)".into()
-        }
     }
 }

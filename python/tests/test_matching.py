@@ -232,3 +232,29 @@ def test_match_results_are_small_frozen_objects(demo: iocmatch.Store) -> None:
     e = x.to_enrichment()
     assert e["matched"]["id"] == x.indicator_id and e["matched"]["type"] == "indicator_match_rule"
     assert x == m.match(event_lines()[0])[0]
+
+
+def test_stream_edge_cases(demo: iocmatch.Store) -> None:
+    m = demo.matcher()
+    stream = m.match_ndjson(EVENTS)
+    assert isinstance(next(stream), iocmatch.Match)
+    del stream  # dropped half-way: the matching thread stops
+
+    class Failing:
+        def read(self, n: int) -> bytes:
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(iocmatch.StoreError) as e:
+        list(m.match_ndjson(Failing()))
+    assert "disk on fire" in str(e.value)
+
+    class Text:
+        def __init__(self) -> None:
+            self.parts = [EVENTS.read_text()]
+
+        def read(self, n: int) -> str:
+            return self.parts.pop() if self.parts else ""
+
+    assert len(list(m.match_ndjson(Text()))) == len(list(m.match_ndjson(EVENTS)))
+    empty = m.match_ndjson(io.BytesIO(b""))
+    assert list(empty) == [] and empty.summary["events"] == 0

@@ -157,3 +157,10 @@ def test_public_names_have_docstrings() -> None:
             for attr in dir(obj):
                 if not attr.startswith("_"):
                     assert getattr(obj, attr).__doc__, f"{name}.{attr}"
+
+
+def test_package_docstring_example() -> None:
+    import doctest
+
+    result = doctest.testmod(iocmatch)
+    assert result.attempted >= 5 and result.failed == 0
