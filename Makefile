@@ -32,8 +32,9 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 
-.PHONY: all build demo test fmt lint unit bench-import clean \
-	ffi cbindgen-version header header-check ctest cpp-example install install-check
+.PHONY: all build demo test fmt lint unit bench-import bench-python clean \
+	ffi cbindgen-version header header-check ctest cpp-example install install-check \
+	python pytest stubtest wheel
 
 all: build
 
@@ -58,7 +59,7 @@ demo: build
 	@echo "--- alerts: the sample events matched against the sample indicators"
 	$(IOCMATCH) match --index $(CARGO_TARGET_DIR)/demo/demo.idx examples/data/events.ndjson
 
-test: fmt lint unit header-check ctest cpp-example install-check
+test: fmt lint unit header-check ctest cpp-example install-check pytest stubtest
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -157,6 +158,32 @@ install-check:
 		$$(pkg-config --static --libs iocmatch | sed 's/-liocmatch/-l:libiocmatch.a/') -o "$$tmp/hello-static" && \
 	"$$tmp/hello-static" && \
 	echo "install-check: header, libraries and iocmatch.pc install and link"
+
+# Python wheel (python/): built by maturin into a virtualenv with pinned tools, then tested.
+VENV ?= $(or $(CARGO_TARGET_DIR),target)/venv
+PYTHON ?= python3
+PY_PINS = maturin==1.16.0 pytest==8.4.2 mypy==1.18.2 tqdm==4.67.1
+
+$(VENV)/.pins: Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(PY_PINS)
+	echo "$(PY_PINS)" > $@
+
+python: $(VENV)/.pins
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet --release -m python/Cargo.toml
+
+pytest: python
+	cd python && $(abspath $(VENV))/bin/python -m pytest -q
+
+stubtest: python
+	cd python && $(abspath $(VENV))/bin/python -m mypy.stubtest iocmatch
+
+wheel: $(VENV)/.pins
+	$(VENV)/bin/maturin build --release -m python/Cargo.toml --out $(or $(CARGO_TARGET_DIR),target)/wheels
+
+# Benchmark: the Python bindings beside the CLI at 1M indicators (see benches/README.md).
+bench-python: python build
+	$(VENV)/bin/python benches/python_bench.py
 
 # Benchmark: text import of 500,000 mixed indicators into a file-backed store.
 bench-import: build

@@ -1,6 +1,7 @@
 //! Matching events against an index: validity windows, visibility by community, field scopes
 //! and the Command and Control rule.
 
+mod field_ids;
 mod live;
 mod ndjson;
 mod output;
