@@ -696,6 +696,8 @@ mod tests {
         }
         let idx = b.build().unwrap();
         assert!(idx.fst.len() > 10, "{} shards", idx.fst.len());
+        let strings = Kind::Domain.bit() | Kind::Url.bit() | Kind::Email.bit() | Kind::Username.bit();
+        assert_eq!(idx.present(), strings);
         let rows_of = |kind: Kind, v: &str| {
             let mut rows = Vec::new();
             match kind {
@@ -711,6 +713,42 @@ mod tests {
             assert!(rows_of(kind, v).is_empty(), "{v}");
         }
         assert!(rows_of(Kind::Username, "zzzz").is_empty() && rows_of(Kind::Url, "a").is_empty());
+    }
+
+    #[test]
+    fn kinds_present_are_the_kinds_indexed() {
+        use crate::observable::{IndicatorValue, Observable};
+        let build = |values: &[(Kind, &str)]| {
+            let mut b = IndexBuilder::default();
+            let comm = b.add_community(CommunityRecord { id: uuid::Uuid::from_u128(1), parent: None });
+            let coll = b.add_collection(CollectionRecord {
+                id: uuid::Uuid::from_u128(2),
+                community: comm,
+                available_for_sub_communities: false,
+            });
+            for (n, (kind, v)) in values.iter().enumerate() {
+                b.add_indicator(IndicatorRecord {
+                    id: uuid::Uuid::from_u128(100 + n as u128),
+                    collection: coll,
+                    value: IndicatorValue::single(Observable { kind: *kind, value: v.to_string() }),
+                    valid_from: Timestamp(0),
+                    valid_until: None,
+                    c2: false,
+                    subdomains: false,
+                });
+            }
+            b.build().unwrap().present()
+        };
+        assert_eq!(build(&[]), 0);
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+        assert_eq!(
+            build(&[(Kind::Ipv4, "192.0.2.1"), (Kind::Md5, md5), (Kind::Ssdeep, "3:abc:def")]),
+            Kind::Ipv4.bit() | Kind::Md5.bit() | Kind::Ssdeep.bit()
+        );
+        assert_eq!(
+            build(&[(Kind::Ipv6, "2001:db8::1"), (Kind::Cidr, "10.0.0.0/8"), (Kind::Username, "root")]),
+            Kind::Ipv6.bit() | Kind::Cidr.bit() | Kind::Username.bit()
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub(crate) use keys::{decode_hex_into, domain as domain_key, email as email_key,
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::observable::Kind;
+use crate::scope::KindMask;
 use format::{id, AlignedBuf, Layout};
 use std::net::IpAddr;
 use std::ops::Range;
@@ -77,6 +78,8 @@ pub struct Index {
     filter: Option<filter::Fuse8Params>,
     v4c_bits: u32,
     v4c_prefix: Vec<u32>,
+    /// The kinds it holds at least one key of (look-ups of other kinds are skipped).
+    present: KindMask,
     created: i64,
     seq: i64,
 }
@@ -116,10 +119,12 @@ impl Index {
             filter: None,
             v4c_bits: 0,
             v4c_prefix: Vec::new(),
+            present: 0,
             created: layout.created,
             seq: layout.seq,
         };
         idx.validate()?;
+        idx.present = idx.kinds_present();
         Ok(idx)
     }
 
@@ -260,6 +265,35 @@ impl Index {
     /// Number of indicators.
     pub fn len(&self) -> usize {
         self.rows as usize
+    }
+
+    /// The kinds of which it holds at least one key.
+    pub(crate) fn present(&self) -> KindMask {
+        self.present
+    }
+
+    fn kinds_present(&self) -> KindMask {
+        let mut m = 0;
+        let mut set = |k: Kind, yes: bool| {
+            if yes {
+                m |= k.bit();
+            }
+        };
+        set(Kind::Ipv4, !self.u32s(id::V4_KEYS).is_empty());
+        set(Kind::Ipv6, !self.u64s(id::V6_KEYS).is_empty());
+        set(Kind::Cidr, !self.u64s(id::CIDR_ROWS).is_empty());
+        for (algo, (kind, _)) in HASH_ALGOS.iter().enumerate() {
+            set(*kind, !self.section(id::HASH + 3 * algo as u32).is_empty());
+        }
+        for kind in [Kind::Domain, Kind::Url, Kind::Email, Kind::Username, Kind::Ssdeep] {
+            let t = keys::tag(kind);
+            let any = self.fst.iter().any(|(_, map)| {
+                use fst::{IntoStreamer, Streamer};
+                map.range().ge([t]).lt([t + 1]).into_stream().next().is_some()
+            });
+            set(kind, any);
+        }
+        m
     }
 
     /// Whether it holds no indicator.

@@ -286,17 +286,21 @@ impl Matcher {
 
     fn lookup_in(&self, layer: &Layer, at: &Site<'_>, push: &mut PushHit<'_>) {
         let value = at.value;
-        let kinds = self.field_kinds.get(at.field as usize).copied().unwrap_or(0);
-        if kinds & scope::IP != 0 {
+        let wanted = self.field_kinds.get(at.field as usize).copied().unwrap_or(0);
+        // kinds this index has no key of are not looked up (but an IP is still nothing else)
+        let kinds = wanted & layer.index.present();
+        if wanted & scope::IP != 0 {
             if let Some(ip) = index::parse_ip(value) {
-                layer.index.lookup_ip(ip, &mut |row, kind| {
-                    if kinds & kind.bit() != 0 {
-                        push(row, kind, &|| match kind {
-                            Kind::Cidr => layer.index.row_cidr(row).map(|n| n.to_string()).unwrap_or_default(),
-                            _ => ip.to_string(),
-                        });
-                    }
-                });
+                if kinds & scope::IP != 0 {
+                    layer.index.lookup_ip(ip, &mut |row, kind| {
+                        if kinds & kind.bit() != 0 {
+                            push(row, kind, &|| match kind {
+                                Kind::Cidr => layer.index.row_cidr(row).map(|n| n.to_string()).unwrap_or_default(),
+                                _ => ip.to_string(),
+                            });
+                        }
+                    });
+                }
                 return; // an IP is nothing else
             }
         }
