@@ -151,3 +151,27 @@ fn collection_settings_are_followed() {
     assert!(store.update_collection("d", &u).unwrap().match_subdomains);
     assert_eq!(sub(&live), 1, "turning sub-domain matching on is seen");
 }
+
+#[test]
+fn a_kind_first_imported_after_the_compile_is_matched() {
+    // kinds an index holds no key of are not looked up: a kind that arrives in a later import
+    // (a delta layer) must be looked up again, with the same field ids
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    store.create_collection(&NewCollection::named("f")).unwrap();
+    store.import_text("f", b"192.0.2.1\n", &defaults()).unwrap();
+    let live = LiveMatcher::new(store.clone(), MatchOptions::default()).unwrap();
+    let ids = |live: &LiveMatcher| {
+        let m = live.matcher().unwrap();
+        ["source.ip", "user.name", "dns.question.name"].map(|f| m.fields().id(f))
+    };
+    let before = ids(&live);
+    assert!(before.iter().all(Option::is_some));
+    let ev = br#"{"user":{"name":"root"},"dns":{"question":{"name":"evil.example"}},"source":{"ip":"192.0.2.1"}}"#;
+    let count =
+        |live: &LiveMatcher| live.matcher().unwrap().match_event(ev, Some(ts("2024-06-01"))).unwrap().matches.len();
+    assert_eq!(count(&live), 1);
+    store.import_text("f", b"evil.example\n", &defaults()).unwrap();
+    store.import_text("f", b"root\n", &ImportDefaults { kind: Some(iocmatch::Kind::Username), ..defaults() }).unwrap();
+    assert_eq!(count(&live), 3, "the new kinds are looked up");
+    assert_eq!(ids(&live), before, "field ids do not change between snapshots");
+}
