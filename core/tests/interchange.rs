@@ -133,6 +133,10 @@ fn stix_bad_input_is_a_clear_error() {
     let s = store();
     for (input, says) in [
         (&b"this is not json"[..], "invalid STIX JSON"),
+        (
+            &b"{\"type\": \"bundle\",\n \"objects\": [\n  {\"type\": \"indicator\"\n]}\n"[..],
+            "invalid STIX JSON at line 4",
+        ),
         (&b"\xff\xfe"[..], "not valid UTF-8"),
         (&br#"{"stix_header": {}, "observables": []}"#[..], "not STIX 2"),
     ] {
@@ -160,16 +164,26 @@ fn stix_patterns_of_every_shape() {
         ind(7, "[ipv4-addr:value = '203.0.113.1'] AND [domain-name:value = 'both.com']"),
         ind(8, "[file:hashes.TLSH = 'abc']"),
         ind(9, "[ipv4-addr:value = 'not-an-ip']"),
+        ind(10, "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '203.0.113.77']"),
+        ind(11, "[network-traffic:src_ref.value = 'traffic-end.com']"),
+        ind(12, "[network-traffic:dst_ref.value = 'not an address']"),
+        ind(13, "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:src_ref.value = '203.0.113.78']"),
     ]});
     let r = s.import_stix("feed", bundle.to_string().as_bytes()).unwrap();
-    assert_eq!((r.lines, r.imported), (9, 6), "{r:?}");
+    assert_eq!((r.lines, r.imported), (13, 8), "{r:?}");
     let reasons: Vec<&str> = r.rejected.iter().map(|x| x.reason.as_str()).collect();
     assert!(reasons[0].contains("AND of comparisons other than hashes"), "{reasons:?}");
     assert!(reasons[1].contains("AND of observations"), "{reasons:?}");
     assert!(reasons[2].contains("hash type 'TLSH'"), "{reasons:?}");
     assert!(reasons[3].contains("not-an-ip"), "{reasons:?}");
+    assert!(reasons[4].contains("not an address"), "{reasons:?}");
+    assert!(reasons[5].contains("AND of comparisons other than hashes"), "{reasons:?}");
     let kinds: BTreeSet<Kind> = all(&s, "feed").iter().map(|i| i.value.observables[0].kind).collect();
-    assert_eq!(kinds, [Kind::Cidr, Kind::Domain, Kind::Sha512, Kind::Ssdeep, Kind::Username].into_iter().collect());
+    assert_eq!(
+        kinds,
+        [Kind::Ipv4, Kind::Cidr, Kind::Domain, Kind::Sha512, Kind::Ssdeep, Kind::Username].into_iter().collect()
+    );
+    assert!(all(&s, "feed").iter().any(|i| i.name() == "traffic-end.com"));
 }
 
 #[test]

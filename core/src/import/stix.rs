@@ -3,7 +3,8 @@
 //! Indicators whose pattern is a disjunction of equality comparisons on `ipv4-addr:value`,
 //! `ipv6-addr:value` (or `ISSUBSET` a CIDR), `domain-name:value`, `url:value`,
 //! `email-addr:value`, `file:hashes.<MD5|SHA-1|SHA-256|SHA-512|SSDEEP>` and
-//! `user-account:<user_id|account_login>` become one indicator per alternative; an `AND` of
+//! `user-account:<user_id|account_login>`, and `network-traffic:<dst|src>_ref.value` (with or
+//! without its `…_ref.type`) become one indicator per alternative; an `AND` of
 //! hashes of one file, or an `OR` of hashes of different types in one observation (as iocmatch
 //! exports a multi-hash indicator), becomes one multi-hash indicator. `valid_from`, `valid_until`,
 //! `kill_chain_phases` and `description` are kept; `indicates` relationships to an
@@ -35,13 +36,8 @@ fn objects(input: &[u8], parsed: &mut Parsed) -> Result<Vec<(u64, Value)>> {
     match serde_json::from_str::<Value>(text).or_else(|e| relaxed().ok_or(e)) {
         Ok(v) => flatten(v, None, &mut out),
         Err(whole) => {
-            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-            if lines.len() < 2 {
-                return Err(Error::invalid(
-                    super::excerpt(text.trim(), 80),
-                    format!("invalid STIX JSON at line {} column {}: {whole}", whole.line(), whole.column()),
-                ));
-            }
+            // One object per line? Only when some line is JSON: else the whole text is broken.
+            let mut bad = Vec::new();
             for (i, line) in text.lines().enumerate() {
                 let n = i as u64 + 1;
                 if line.trim().is_empty() {
@@ -49,8 +45,17 @@ fn objects(input: &[u8], parsed: &mut Parsed) -> Result<Vec<(u64, Value)>> {
                 }
                 match serde_json::from_str::<Value>(line) {
                     Ok(v) => flatten(v, Some(n), &mut out),
-                    Err(e) => parsed.reject(n, line, format!("invalid JSON on line {n}: {e}")),
+                    Err(e) => bad.push((n, line, e)),
                 }
+            }
+            if out.is_empty() {
+                return Err(Error::invalid(
+                    super::excerpt(text.trim(), 80),
+                    format!("invalid STIX JSON at line {} column {}: {whole}", whole.line(), whole.column()),
+                ));
+            }
+            for (n, line, e) in bad {
+                parsed.reject(n, line, format!("invalid JSON on line {n}: {e}"));
             }
         }
     }
@@ -121,6 +126,7 @@ fn single(c: &Comparison) -> std::result::Result<IndicatorValue, String> {
         ("email-addr", ["value"], "=") => Kind::Email,
         ("user-account", ["user_id" | "account_login"], "=") => Kind::Username,
         ("file", ["hashes", h], "=") => hash_kind(h).ok_or_else(|| format!("hash type '{h}' is not supported"))?,
+        ("network-traffic", ["dst_ref" | "src_ref", "value"], "=") => return traffic_end(c, None),
         _ => return Err(unsupported(c)),
     };
     let o = observable::normalize(&c.value, Some(kind)).map_err(|e| e.message().to_string())?;
@@ -128,11 +134,54 @@ fn single(c: &Comparison) -> std::result::Result<IndicatorValue, String> {
     Ok(IndicatorValue::single(o))
 }
 
+/// The address or domain at one end of network traffic (`network-traffic:dst_ref.value`),
+/// of the STIX type `ty` when the pattern says it.
+fn traffic_end(c: &Comparison, ty: Option<&str>) -> std::result::Result<IndicatorValue, String> {
+    let kind = match ty {
+        None => None,
+        Some("ipv4-addr") if c.value.contains('/') => Some(Kind::Cidr),
+        Some("ipv4-addr") => Some(Kind::Ipv4),
+        Some("ipv6-addr") if c.value.contains('/') => Some(Kind::Cidr),
+        Some("ipv6-addr") => Some(Kind::Ipv6),
+        Some("domain-name") => Some(Kind::Domain),
+        Some(other) => return Err(format!("network-traffic end of type '{other}' is not supported")),
+    };
+    let o = observable::normalize(&c.value, kind).map_err(|e| e.message().to_string())?;
+    if !matches!(o.kind, Kind::Ipv4 | Kind::Ipv6 | Kind::Cidr | Kind::Domain) {
+        return Err(format!("'{}' is not an address or domain ({})", c.value, c.shown()));
+    }
+    Ok(IndicatorValue::single(o))
+}
+
+/// `network-traffic:<end>_ref.type = 'T' AND network-traffic:<end>_ref.value = 'V'` (either
+/// order, same end): the address or domain V.
+fn typed_traffic_end(many: &[Comparison]) -> Option<std::result::Result<IndicatorValue, String>> {
+    let end = |c: &Comparison| -> Option<(String, String)> {
+        match (c.object.as_str(), c.path.as_slice(), c.op.as_str(), c.is_string) {
+            ("network-traffic", [r, p], "=", true) if r == "dst_ref" || r == "src_ref" => Some((r.clone(), p.clone())),
+            _ => None,
+        }
+    };
+    let [a, b] = many else { return None };
+    let ((ra, pa), (rb, pb)) = (end(a)?, end(b)?);
+    if ra != rb {
+        return None;
+    }
+    match (pa.as_str(), pb.as_str()) {
+        ("type", "value") => Some(traffic_end(b, Some(&a.value))),
+        ("value", "type") => Some(traffic_end(a, Some(&b.value))),
+        _ => None,
+    }
+}
+
 /// One alternative of a pattern (one comparison, or an AND of hashes of one file).
 fn alternative(conj: &[Comparison]) -> std::result::Result<IndicatorValue, String> {
     match conj {
         [one] => single(one),
         many => {
+            if let Some(r) = typed_traffic_end(many) {
+                return r;
+            }
             let hashes: Option<Vec<&str>> = many
                 .iter()
                 .map(|c| match (c.object.as_str(), c.path.as_slice(), c.op.as_str()) {
