@@ -880,8 +880,8 @@ enum iocmatch_result iocmatch_indicator_revoke(const struct iocmatch_store *stor
 /**
  * Import STIX 2.1 indicators into a collection (id or name): a bundle, a JSON array of
  * objects, or one object per line. Indicators whose pattern is a disjunction of equality
- * comparisons on IP, CIDR (`ISSUBSET`), domain, URL, e-mail, file hash or user-account
- * properties are imported (an AND of hashes of one file as one multi-hash indicator), with
+ * comparisons on IP, CIDR (`ISSUBSET`), domain, URL, e-mail, file hash, user-account or
+ * network-traffic end (`dst_ref.value`) properties are imported (an AND of hashes of one file as one multi-hash indicator), with
  * their validity, kill chain phases, description and `indicates` relationships to threats
  * (registered under their STIX id and name when new). Revoked indicators and other patterns
  * are skipped: each is a rejected entry of the report, its `line` the object's number (or line

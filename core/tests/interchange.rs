@@ -235,6 +235,47 @@ fn misp_event_json_in_every_wrapper() {
 }
 
 #[test]
+fn misp_attribute_types() {
+    let s = store();
+    let attr = |t: &str, v: &str| json!({"type": t, "value": v, "to_ids": "1"});
+    let event = json!({"Event": {"Attribute": [
+        attr("ip-src", "198.51.100.0/24"),
+        attr("ip-src|port", "2001:db8::5|8080"),
+        attr("hostname|port", "port-host.com|443"),
+        attr("uri", "/only/a/path"),
+        attr("link", "https://report.example-vendor.com/post"),
+        attr("email", "Mixed@Case-Mail.com"),
+        attr("target-user", "jdoe"),
+        attr("sha512", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"),
+        attr("malware-sample", "x.bin|d41d8cd98f00b204e9800998ecf8427e"),
+        attr("ip-dst", "not-an-ip.com"),
+        attr("regkey", "HKLM\\Software\\x"),
+        {"type": "md5"},
+    ]}});
+    let r = s.import_misp("feed", event.to_string().as_bytes(), &MispOptions::default()).unwrap();
+    assert_eq!((r.lines, r.imported), (12, 8), "{r:?}");
+    let kinds: Vec<(String, Kind, Option<u16>)> =
+        all(&s, "feed").iter().map(|i| (i.name(), i.value.observables[0].kind, i.value.port)).collect();
+    for want in [
+        ("198.51.100.0/24".to_string(), Kind::Cidr, None),
+        ("2001:db8::5".to_string(), Kind::Ipv6, Some(8080)),
+        ("port-host.com".to_string(), Kind::Domain, None),
+        ("https://report.example-vendor.com/post".to_string(), Kind::Url, None),
+        ("mixed@case-mail.com".to_string(), Kind::Email, None),
+        ("jdoe".to_string(), Kind::Username, None),
+        ("d41d8cd98f00b204e9800998ecf8427e".to_string(), Kind::Md5, None),
+    ] {
+        assert!(kinds.contains(&want), "{want:?} not in {kinds:?}");
+    }
+    let reasons: Vec<(u64, &str)> = r.rejected.iter().map(|x| (x.line, x.reason.as_str())).collect();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert_eq!(reasons[0].0, 4);
+    assert!(reasons[1].1.contains("'not-an-ip.com' is not an IP address"), "{reasons:?}");
+    assert!(reasons[2].1.contains("'regkey'"), "{reasons:?}");
+    assert!(reasons[3].1.contains("without a type or value"), "{reasons:?}");
+}
+
+#[test]
 fn misp_csv_export() {
     let s = store();
     let r = s.import_misp("feed", &fixture("misp.csv"), &MispOptions::default()).unwrap();
