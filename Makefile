@@ -162,7 +162,7 @@ install-check:
 # Python wheel (python/): built by maturin into a virtualenv with pinned tools, then tested.
 VENV ?= $(or $(CARGO_TARGET_DIR),target)/venv
 PYTHON ?= python3
-PY_PINS = maturin==1.16.0 pytest==8.4.2 mypy==1.18.2 tqdm==4.67.1
+PY_PINS = maturin==1.16.0 pytest==8.4.2 mypy==1.18.2 tqdm==4.67.1 stix2==3.0.2 stix2-patterns==2.1.2
 
 $(VENV)/.pins: Makefile
 	$(PYTHON) -m venv $(VENV)

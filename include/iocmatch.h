@@ -878,6 +878,88 @@ enum iocmatch_result iocmatch_indicator_revoke(const struct iocmatch_store *stor
                                                char **json_out);
 
 /**
+ * Import STIX 2.1 indicators into a collection (id or name): a bundle, a JSON array of
+ * objects, or one object per line. Indicators whose pattern is a disjunction of equality
+ * comparisons on IP, CIDR (`ISSUBSET`), domain, URL, e-mail, file hash, user-account or
+ * network-traffic end (`dst_ref.value`) properties are imported (an AND of hashes of one file as one multi-hash indicator), with
+ * their validity, kill chain phases, description and `indicates` relationships to threats
+ * (registered under their STIX id and name when new). Revoked indicators and other patterns
+ * are skipped: each is a rejected entry of the report, its `line` the object's number (or line
+ * in a one-object-per-line file), its `text` the object id, and its reason. One transaction.
+ *
+ * `data` is `data_len` bytes of UTF-8 JSON.
+ *
+ * On success `*report_out` is a new report owned by the caller (free it with
+ * `iocmatch_import_report_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8` (collection); `VALIDATION`
+ * (not JSON, not STIX 2); `NOT_FOUND` (collection); `LIMIT_EXCEEDED` (nothing written);
+ * `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_import_stix(const struct iocmatch_store *store,
+                                          const char *collection,
+                                          size_t collection_len,
+                                          const uint8_t *data,
+                                          size_t data_len,
+                                          struct iocmatch_import_report **report_out);
+
+/**
+ * Import a MISP event (JSON: `{"Event": …}`, a bare event, or the REST `{"response": […]}`
+ * wrapper; attributes and objects' attributes) or a MISP CSV export into a collection (id or
+ * name). Only attributes flagged `to_ids` are imported unless `all_attributes` is true. Each
+ * skipped attribute is a rejected entry of the report (its number, `type value`, and why).
+ * One transaction.
+ *
+ * `data` is `data_len` bytes of UTF-8.
+ *
+ * On success `*report_out` is a new report owned by the caller (free it with
+ * `iocmatch_import_report_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8` (collection); `VALIDATION`
+ * (neither MISP JSON nor a MISP CSV export); `NOT_FOUND` (collection); `LIMIT_EXCEEDED`
+ * (nothing written); `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_import_misp(const struct iocmatch_store *store,
+                                          const char *collection,
+                                          size_t collection_len,
+                                          const uint8_t *data,
+                                          size_t data_len,
+                                          bool all_attributes,
+                                          struct iocmatch_import_report **report_out);
+
+/**
+ * A collection (id or name) as a STIX 2.1 bundle, JSON text: an `identity` for the
+ * collection, its indicators (revoked ones with `"revoked": true`), its threats and an
+ * `indicates` relationship from each indicator to each of its threats.
+ *
+ * On success `*json_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `NOT_FOUND` (collection);
+ * `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_export_stix(const struct iocmatch_store *store,
+                                          const char *collection,
+                                          size_t collection_len,
+                                          char **json_out);
+
+/**
+ * A collection (id or name) as a text blocklist: the observables of its active indicators,
+ * one per line, grouped by kind. `kind` (a kind name such as `"domain"`, `kind_len` bytes)
+ * keeps one kind only; NULL keeps all.
+ *
+ * On success `*text_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `VALIDATION` (unknown kind);
+ * `NOT_FOUND` (collection); `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_export_text(const struct iocmatch_store *store,
+                                          const char *collection,
+                                          size_t collection_len,
+                                          const char *kind,
+                                          size_t kind_len,
+                                          char **text_out);
+
+/**
  * A new matcher over `index` with `options` (NULL: every collection, the default profile). The
  * matcher shares the index: `index` and `options` may be freed right after.
  *

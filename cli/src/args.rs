@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Keep IOC collections and match events against them, in-process.
@@ -37,6 +37,8 @@ pub enum Command {
     Threat(ThreatCmd),
     /// Match NDJSON events (ECS) against the collections; one JSON object per match on stdout.
     Match(MatchArgs),
+    /// Export a collection (STIX 2.1 bundle or text blocklist).
+    Export(ExportArgs),
     /// Compile the active indicators into an index file for `match --index`.
     Compile {
         /// Where to write the index.
@@ -185,6 +187,48 @@ pub enum ImportCmd {
         /// The JSON file, or `-` for standard input.
         file: PathBuf,
     },
+    /// STIX 2.1 indicators: a bundle, or one object per line.
+    Stix {
+        /// Collection id or name.
+        collection: String,
+        /// The STIX file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// A MISP event (JSON, also the REST `response` wrapper) or a MISP CSV export.
+    Misp {
+        /// Collection id or name.
+        collection: String,
+        /// The MISP file, or `-` for standard input.
+        file: PathBuf,
+        /// Import every attribute, not only those flagged `to_ids`.
+        #[arg(long)]
+        all_attributes: bool,
+    },
+}
+
+/// Formats of `iocmatch export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A STIX 2.1 bundle (JSON).
+    Stix,
+    /// A plain-text blocklist: one observable per line (active indicators only).
+    Text,
+}
+
+/// `iocmatch export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Collection id or name.
+    pub collection: String,
+    /// The output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Only this kind of observable (text format).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Indicator commands.

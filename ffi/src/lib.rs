@@ -26,6 +26,7 @@ pub mod error;
 pub mod import;
 pub mod index;
 pub mod indicator;
+pub mod interchange;
 pub mod matcher;
 pub mod matches;
 pub mod options;

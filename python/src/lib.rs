@@ -7,6 +7,7 @@
 mod convert;
 mod errors;
 mod fork;
+mod interchange;
 mod matcher;
 mod observable;
 mod progress;

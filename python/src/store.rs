@@ -210,6 +210,40 @@ impl Store {
         convert::to_py(py, &response)
     }
 
+    /// Import STIX 2.1 indicators into a collection: ``data`` is a bundle (``str``, ``bytes``, a
+    /// ``dict``, or a path to a file), a list of objects, or one object per line. Supported
+    /// patterns become indicators with their validity, kill chain phases, description and
+    /// ``indicates`` threats; every skipped object is in the report with its id and the reason.
+    fn import_stix(&self, py: Python<'_>, collection: String, data: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
+        crate::interchange::import_stix(py, &self.cell, collection, data)
+    }
+
+    /// Import a MISP event (JSON, also the REST ``response`` wrapper) or a MISP CSV export into a
+    /// collection: ``data`` is ``str``, ``bytes``, a ``dict`` or a path. Only ``to_ids``
+    /// attributes unless ``all_attributes``; every skipped attribute is in the report.
+    #[pyo3(signature = (collection, data, all_attributes = false))]
+    fn import_misp(
+        &self,
+        py: Python<'_>,
+        collection: String,
+        data: &Bound<'_, PyAny>,
+        all_attributes: bool,
+    ) -> PyResult<ImportReport> {
+        crate::interchange::import_misp(py, &self.cell, collection, data, all_attributes)
+    }
+
+    /// The collection as a STIX 2.1 bundle (a dict).
+    fn export_stix(&self, py: Python<'_>, collection: String) -> PyResult<Py<PyAny>> {
+        crate::interchange::export_stix(py, &self.cell, collection)
+    }
+
+    /// The collection's active observables as a text blocklist, one per line; ``kind`` keeps one
+    /// kind only.
+    #[pyo3(signature = (collection, kind = None))]
+    fn export_text(&self, py: Python<'_>, collection: String, kind: Option<String>) -> PyResult<String> {
+        crate::interchange::export_text(py, &self.cell, collection, kind)
+    }
+
     /// Import a text feed (``str`` or ``bytes``), one IOC per line, into a collection. Keyword
     /// arguments give every indicator its properties: ``valid_from``, ``valid_until`` (dates),
     /// ``kill_chain_phases``, ``x_ic_related_threat_refs`` (threat ids, names or aliases),

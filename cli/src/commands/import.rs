@@ -3,6 +3,7 @@
 use super::{date, read_input};
 use crate::args::{DefaultArgs, ImportCmd};
 use crate::output::{self, Bar};
+use iocmatch::import::MispOptions;
 use iocmatch::{BatchPayload, Error, ImportDefaults, ImportReport, PhaseSet, Result, Store};
 
 fn defaults(a: &DefaultArgs) -> Result<ImportDefaults> {
@@ -39,6 +40,21 @@ pub fn run(store: &Store, cmd: ImportCmd, json: bool) -> Result<()> {
             let input = read_input(&file)?;
             let mut bar = Bar::new();
             let report = store.import_text_with_progress(&collection, &input, &defaults, &mut |p| bar.update(p));
+            bar.finish();
+            print_report(&report?, json)
+        }
+        ImportCmd::Stix { collection, file } => {
+            let input = read_input(&file)?;
+            let mut bar = Bar::new();
+            let report = store.import_stix_with_progress(&collection, &input, &mut |p| bar.update(p));
+            bar.finish();
+            print_report(&report?, json)
+        }
+        ImportCmd::Misp { collection, file, all_attributes } => {
+            let input = read_input(&file)?;
+            let options = MispOptions { all_attributes };
+            let mut bar = Bar::new();
+            let report = store.import_misp_with_progress(&collection, &input, &options, &mut |p| bar.update(p));
             bar.finish();
             print_report(&report?, json)
         }

@@ -1,5 +1,9 @@
-//! Exports: the STIX 2.1 view of indicators, in the spec's response shape.
+//! Exports: the STIX 2.1 view of indicators (in the spec's response shape), a collection as a
+//! STIX 2.1 bundle ([`crate::Store::export_stix`]) and as a text blocklist
+//! ([`crate::Store::export_text`]).
 
+mod bundle;
 mod stix;
+mod text;
 
 pub use stix::{pattern, KillChainPhaseOut, StixIndicator};

@@ -1,12 +1,17 @@
-//! Imports: the spec's text import and batch payload, with per-line reports.
+//! Imports: the spec's text import and batch payload, STIX 2.1 and MISP, with per-line reports.
 //!
 //! Every import is one transaction: it lands whole or not at all. A rejected line never blocks
 //! the valid ones; it is reported with its line number, text and reason.
 
 mod batch;
+pub mod misp;
+mod records;
+pub mod stix;
+mod stix_pattern;
 mod text;
 
 pub use batch::{BatchError, BatchFields, BatchItem, BatchPayload, BatchResponse, PhaseRef};
+pub use misp::MispOptions;
 pub use text::split_text_line;
 
 use crate::error::Result;

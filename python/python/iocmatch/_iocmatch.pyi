@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing_extensions import TypeAlias
 
 _Date: TypeAlias = Union[str, int, float, datetime, date]
-_Path: TypeAlias = Union[str, "os.PathLike[str]"]
+_Path: TypeAlias = Union[str, os.PathLike[str]]
 _Phases: TypeAlias = Union[str, Sequence[Union[str, Dict[str, str]]]]
 _Event: TypeAlias = Union[Dict[str, Any], str, bytes, bytearray]
 _Progress: TypeAlias = Union[Callable[[str, int, int], object], bool, None]
@@ -342,6 +342,21 @@ class Store:
         """Delete a collection and its indicators."""
     def add_indicators(self, collection: str, payload: Union[Dict[str, Any], str, bytes]) -> Dict[str, Any]:
         """Add indicators from the spec's batch payload; returns the spec's response."""
+    def import_stix(
+        self, collection: str, data: Union[str, bytes, Dict[str, Any], List[Any], os.PathLike[str]]
+    ) -> ImportReport:
+        """Import STIX 2.1 indicators (a bundle, a list of objects, or one object per line)."""
+    def import_misp(
+        self,
+        collection: str,
+        data: Union[str, bytes, Dict[str, Any], List[Any], os.PathLike[str]],
+        all_attributes: bool = False,
+    ) -> ImportReport:
+        """Import a MISP event (JSON) or a MISP CSV export."""
+    def export_stix(self, collection: str) -> Dict[str, Any]:
+        """The collection as a STIX 2.1 bundle."""
+    def export_text(self, collection: str, kind: Optional[str] = None) -> str:
+        """The collection's active observables, one per line."""
     def import_text(
         self,
         collection: str,
