@@ -250,3 +250,30 @@ fn match_and_compile() {
     fails(&db, &["match", "--profile", "/no/such/profile"], "cannot read profile");
     fails(&db, &["match", "--at", "soon"], "'soon'");
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let feed = dir.path().join("feed.txt");
+    let ips: String = (0..40_000u32).map(|i| format!("10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255)).collect();
+    std::fs::write(&feed, ips).unwrap();
+    ok_json(&db, &["collection", "create", "feed"]);
+    ok_json(&db, &["import", "text", "feed", feed.to_str().unwrap()]);
+    let mut child = Command::new(BIN)
+        .arg("--db")
+        .arg(&db)
+        .args(["export", "feed", "--format", "text"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // read one line, then hang up like `| head -1`
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.is_empty(), "nothing on stderr: {err}");
+}
