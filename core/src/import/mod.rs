@@ -4,9 +4,11 @@
 //! the valid ones; it is reported with its line number, text and reason.
 
 mod batch;
+pub mod file;
 mod text;
 
 pub use batch::{BatchError, BatchFields, BatchItem, BatchPayload, BatchResponse, PhaseRef};
+pub use file::{Column, FileFormat, FileImport, FilePreview, FileProcess};
 pub use text::split_text_line;
 
 use crate::error::Result;
