@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Keep IOC collections and match events against them, in-process.
@@ -35,6 +35,8 @@ pub enum Command {
     /// Register and list threats that indicators relate to.
     #[command(subcommand)]
     Threat(ThreatCmd),
+    /// Export the indicators of a collection.
+    Export(ExportArgs),
     /// Match NDJSON events (ECS) against the collections; one JSON object per match on stdout.
     Match(MatchArgs),
     /// Compile the active indicators into an index file for `match --index`.
@@ -178,6 +180,9 @@ pub enum ImportCmd {
         #[command(flatten)]
         defaults: DefaultArgs,
     },
+    /// A tabular file (CSV/TSV, XLS, XLSX, ODS): `--preview` shows its first rows and the
+    /// suggested mapping; without it, the file is imported with that mapping or `--mapping`.
+    File(FileArgs),
     /// The spec's batch JSON payload (`default_fields` + `indicators`).
     Batch {
         /// Collection id or name.
@@ -185,6 +190,52 @@ pub enum ImportCmd {
         /// The JSON file, or `-` for standard input.
         file: PathBuf,
     },
+}
+
+/// Arguments of `iocmatch import file`.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// Collection id or name.
+    pub collection: String,
+    /// The file, or `-` for standard input.
+    pub file: PathBuf,
+    /// Show the first rows, the suggested mapping and whether the first line is a header;
+    /// import nothing.
+    #[arg(long, conflicts_with_all = ["mapping", "ignore_first_line", "keep_first_line"])]
+    pub preview: bool,
+    /// One entry per column: observable, valid_from, valid_until, kill_chain_phases,
+    /// x_ic_related_threat_refs, description, or null (default: the suggested mapping).
+    #[arg(long)]
+    pub mapping: Option<String>,
+    /// The first line is a header: skip it (default: as detected).
+    #[arg(long, conflicts_with = "keep_first_line")]
+    pub ignore_first_line: bool,
+    /// The first line is data: import it (default: as detected).
+    #[arg(long)]
+    pub keep_first_line: bool,
+    /// Properties of the indicators that no column gives.
+    #[command(flatten)]
+    pub defaults: DefaultArgs,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// CSV, one indicator per row, formula-like cells neutralised.
+    Csv,
+}
+
+/// Arguments of `iocmatch export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Collection id or name.
+    pub collection: String,
+    /// The format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Indicator commands.

@@ -1,6 +1,7 @@
 //! One module per command group; each translates arguments, calls the core, prints.
 
 mod collection;
+mod export;
 mod import;
 mod indicator;
 mod matching;
@@ -28,6 +29,7 @@ fn with_store(store: &Store, command: Command, json: bool) -> Result<()> {
         Command::Collection(c) => collection::run(store, c, json),
         Command::Community(c) => community(store, c, json),
         Command::Import(c) => import::run(store, c, json),
+        Command::Export(a) => export::run(store, a),
         Command::Indicator(c) => indicator::run(store, c, json),
         Command::Threat(c) => threat::run(store, c, json),
         Command::Limit { community, set } => limit(store, community, set, json),
