@@ -57,7 +57,7 @@ fn defaults(json: &str) -> Result<ImportDefaults, FfiError> {
 }
 
 impl iocmatch_import_report {
-    fn new(report: ImportReport) -> Self {
+    pub(crate) fn new(report: ImportReport) -> Self {
         let mut arena = Arena::default();
         let rejected = report.rejected.iter().map(|r| (arena.push(&r.text), arena.push(&r.reason))).collect();
         iocmatch_import_report { report, arena, rejected }
