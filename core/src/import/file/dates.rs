@@ -12,7 +12,8 @@ const EXCEL_MAX: f64 = 100_000.0;
 /// Microseconds in a day.
 const DAY_MICROS: f64 = 86_400_000_000.0;
 
-/// A date cell: RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `YYYY/MM/DD`, epoch seconds or
+/// A date cell: RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `YYYY/MM/DD`, US spreadsheet dates
+/// (`M/D/YY[YY] [H:MM[:SS]]`, `D/M/Y` when the first number is over 12), epoch seconds or
 /// milliseconds, or an Excel serial number (`45321`, `45321.5`: days since 1899-12-30).
 ///
 /// # Errors
@@ -34,8 +35,10 @@ pub fn parse_date(cell: &str) -> Result<Timestamp> {
                 }
             }
         }
-    } else if let Ok(ts) = Timestamp::parse(&t.replace('/', "-")) {
-        if !t.eq_ignore_ascii_case("now") {
+    } else if let Some(ts) = slashed(t) {
+        return Ok(ts);
+    } else if t.len() >= 10 && t.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
+        if let Ok(ts) = Timestamp::parse(&t.replace('/', "-")) {
             return Ok(ts);
         }
     }
@@ -73,6 +76,40 @@ fn fast(b: &[u8]) -> Option<Timestamp> {
     Some(Timestamp(n.and_utc().timestamp_micros()))
 }
 
+/// A date as spreadsheets in the US write it: `M/D/YY` or `M/D/YYYY`, then optionally `H:MM`
+/// or `H:MM:SS` (UTC); `D/M/Y` when the first number cannot be a month.
+fn slashed(t: &str) -> Option<Timestamp> {
+    let (date, time) = t.split_once(' ').map_or((t, None), |(d, h)| (d, Some(h.trim())));
+    let mut p = date.split('/');
+    let (a, b, y) = (p.next()?, p.next()?, p.next()?);
+    if p.next().is_some() || a.len() > 2 || b.len() > 2 || !matches!(y.len(), 2 | 4) {
+        return None;
+    }
+    let two_digits = y.len() == 2;
+    let (a, b, y): (u32, u32, i32) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
+    let y = match (two_digits, y) {
+        (true, 0..=68) => 2000 + y,
+        (true, _) => 1900 + y,
+        _ => y,
+    };
+    let (m, d) = if a > 12 { (b, a) } else { (a, b) };
+    let day = NaiveDate::from_ymd_opt(y, m, d)?;
+    let (h, mi, s) = match time {
+        None => (0, 0, 0),
+        Some(h) => {
+            let mut q = h.split(':');
+            let hh = q.next()?.parse().ok()?;
+            let mm = q.next()?.parse().ok()?;
+            let ss = q.next().map_or(Some(0), |x| x.parse().ok())?;
+            if q.next().is_some() {
+                return None;
+            }
+            (hh, mm, ss)
+        }
+    };
+    Some(Timestamp(day.and_hms_opt(h, mi, s)?.and_utc().timestamp_micros()))
+}
+
 /// An Excel serial date (days since 1899-12-30, or since 1904-01-01 for 1904 workbooks).
 pub fn excel_serial(days: f64, is_1904: bool) -> Timestamp {
     let epoch = if is_1904 { (1904, 1, 1) } else { (1899, 12, 30) };
@@ -106,9 +143,26 @@ mod tests {
         assert_eq!(parse_date("1715076000").unwrap(), Timestamp::from_secs(1_715_076_000));
         assert_eq!(parse_date("1715076000000").unwrap(), Timestamp::from_secs(1_715_076_000));
         assert_eq!(parse_date("45419").unwrap(), day);
+        assert_eq!(parse_date("5/7/2024").unwrap(), day);
+        assert_eq!(parse_date("5/7/24 10:00").unwrap(), Timestamp::from_secs(1_715_076_000));
+        assert_eq!(parse_date("25/12/2024").unwrap(), parse_date("2024-12-25").unwrap());
+        assert_eq!(parse_date("1/23/17 23:20:05").unwrap(), parse_date("2017-01-23 23:20:05").unwrap());
         assert_eq!(parse_date("45419.5").unwrap(), Timestamp::from_secs(1_715_083_200));
         assert_eq!(excel_serial(43957.0, true), day);
-        for bad in ["now", "yesterday", "", "2024-13-01", "2024-02-30", "2024-05-07 25:00:00", "1.2.3", "-5", "."] {
+        for bad in [
+            "now",
+            "yesterday",
+            "",
+            "2024-13-01",
+            "2024-02-30",
+            "2024-05-07 25:00:00",
+            "13/13/2024",
+            "1/2/3",
+            "1/2/2024 1:2:3:4",
+            "1.2.3",
+            "-5",
+            ".",
+        ] {
             let e = parse_date(bad).unwrap_err();
             assert!(e.message().contains("invalid date"), "{bad}: {e}");
         }

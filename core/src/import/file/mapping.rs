@@ -37,6 +37,28 @@ fn header_target(h: &str) -> Option<Column> {
     }
 }
 
+/// How surely a header names its target: 2 for the target's own name (`valid_from`,
+/// `kill_chain_phases`, ...), 1 for a related word (`first seen`, `created`, ...).
+fn header_strength(h: &str) -> u8 {
+    let n: String = h.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let own = [
+        "validfrom",
+        "validuntil",
+        "validto",
+        "killchainphases",
+        "killchain",
+        "xicrelatedthreatrefs",
+        "relatedthreats",
+        "threats",
+        "description",
+    ];
+    if own.contains(&n.as_str()) {
+        2
+    } else {
+        1
+    }
+}
+
 fn text(rec: &ByteRecord, c: usize) -> &str {
     rec.get(c).and_then(|b| std::str::from_utf8(b).ok()).map(str::trim).unwrap_or("")
 }
@@ -117,19 +139,21 @@ pub(crate) fn suggest(rows: &[ByteRecord]) -> (Vec<Option<Column>>, bool) {
             None
         };
     }
-    // every target but `observable` at most once; a second date column is the end of validity
-    let mut seen: Vec<Column> = Vec::new();
-    for m in mapping.iter_mut() {
-        if let Some(t) = *m {
-            if t != Column::Observable && seen.contains(&t) {
-                *m = if t == Column::ValidFrom && !seen.contains(&Column::ValidUntil) {
-                    Some(Column::ValidUntil)
-                } else {
-                    None
-                };
-            }
-            if let Some(t) = *m {
-                seen.push(t);
+    // without a header, a second date column is the end of validity
+    if !header {
+        let dates: Vec<usize> = (0..width).filter(|&c| mapping[c] == Some(Column::ValidFrom)).collect();
+        if let (Some(&second), false) = (dates.get(1), mapping.contains(&Some(Column::ValidUntil))) {
+            mapping[second] = Some(Column::ValidUntil);
+        }
+    }
+    // every target but `observable` at most once: the column whose header names it best (its own
+    // name over a related word, a filled column over an empty one), else the first
+    let rank = |c: usize| (if header { header_strength(text(first, c)) } else { 1 }, col_shares[c].n > 0);
+    for t in Column::ALL.iter().skip(1) {
+        let cols: Vec<usize> = (0..width).filter(|&c| mapping[c] == Some(*t)).collect();
+        if let Some(best) = cols.iter().copied().max_by(|&a, &b| rank(a).cmp(&rank(b)).then(b.cmp(&a))) {
+            for c in cols.into_iter().filter(|&c| c != best) {
+                mapping[c] = None;
             }
         }
     }
@@ -187,6 +211,13 @@ mod tests {
         let (m, h) = suggest(&rows(&[&["domain_name", "ip_address"], &["evil.com", "1.2.3.4"]]));
         assert!(h);
         assert_eq!(m, vec![Some(Column::Observable), Some(Column::Observable)]);
+        // a header with the targets' own names wins over related words and empty columns
+        let (m, _) = suggest(&rows(&[
+            &["created", "first_seen", "valid_from", "valid_until", "name"],
+            &["2021-07-27", "", "2021-01-01", "2022-01-01", "evil.com"],
+        ]));
+        use Column::*;
+        assert_eq!(m, vec![None, None, Some(ValidFrom), Some(ValidUntil), Some(Observable)]);
         // nothing reads: the first column, so every row is explained
         let (m, _) = suggest(&rows(&[&["a", "b"], &["c", "d"]]));
         assert_eq!(m, vec![Some(Column::Observable), None]);

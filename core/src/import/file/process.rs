@@ -93,7 +93,7 @@ fn parse_row(rec: &ByteRecord, mapping: &[Option<Column>], kind: Option<Kind>, d
             }
             Column::ValidFrom => dates::parse_date(cell).map(|t| d.valid_from = Some(t)),
             Column::ValidUntil => dates::parse_date(cell).map(|t| d.valid_until = Some(t)),
-            Column::KillChainPhases => PhaseSet::parse_list(cell).map(|p| d.phases = Some(p)),
+            Column::KillChainPhases => phases(cell).map(|p| d.phases = Some(p)),
             Column::XIcRelatedThreatRefs => {
                 d.threats =
                     Some(cell.split([',', ';']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect());
@@ -126,6 +126,25 @@ fn parse_row(rec: &ByteRecord, mapping: &[Option<Column>], kind: Option<Kind>, d
         }
     }
     Row::Read(drafts, errors)
+}
+
+/// Kill chain phases of a cell: what [`PhaseSet::parse_list`] reads, and `phase (chain)` as some
+/// exports write it (`command-and-control (mitre-attack)`).
+fn phases(cell: &str) -> Result<PhaseSet> {
+    if !cell.contains('(') {
+        return PhaseSet::parse_list(cell);
+    }
+    let parts: Vec<String> = cell
+        .split([',', ';'])
+        .map(|p| {
+            let p = p.trim();
+            match p.strip_suffix(')').and_then(|x| x.split_once('(')) {
+                Some((phase, chain)) => format!("{}:{}", chain.trim(), phase.trim()),
+                None => p.to_string(),
+            }
+        })
+        .collect();
+    PhaseSet::parse_list(&parts.join(","))
 }
 
 /// Check a mapping: one `observable` at least, every other property at most once.
@@ -246,4 +265,18 @@ fn draft(
         description: r.description.or_else(|| defaults.description.clone()),
         match_subdomains: defaults.match_subdomains,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_in_parentheses() {
+        let p = phases("command-and-control (lockheed-martin-cyber-kill-chain), execution (mitre-attack)").unwrap();
+        assert_eq!(p.phases().len(), 2);
+        assert_eq!(phases("c2, delivery").unwrap().phases().len(), 2);
+        let e = phases("nope (mitre-attack)").unwrap_err();
+        assert!(e.message().contains("nope"), "{e}");
+    }
 }
