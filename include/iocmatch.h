@@ -623,6 +623,83 @@ uint64_t iocmatch_last_error_line(void);
 void iocmatch_last_error_clear(void);
 
 /**
+ * Preview a tabular file for an import into a collection (id or name): its first 10 rows, the
+ * suggested mapping of its columns and whether its first line is a header, as the spec's
+ * `files/preview` answer: `{"file_handle", "preview": [[cell, ...], ...], "mapping":
+ * ["observable" | "valid_from" | "valid_until" | "kill_chain_phases" |
+ * "x_ic_related_threat_refs" | "description" | null, ...], "ignore_first_line", "format":
+ * "csv" | "xls" | "xlsx" | "ods", "delimiter"}`.
+ *
+ * `data` is the file's `data_len` bytes (delimited text with `,` `;` tab or `|`, or a
+ * workbook, told apart by its first bytes). `filename` (NULL for none) is only used to name the
+ * file (`file_handle`) and to refuse a `.xlsx`/`.xls`/`.ods` name on bytes that are no workbook.
+ *
+ * On success `*json_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8` (collection, filename);
+ * `NOT_FOUND` (collection); `CORRUPT` (a workbook that cannot be read); `STORAGE`.
+ * Thread-safe.
+ */
+enum iocmatch_result iocmatch_file_preview(const struct iocmatch_store *store,
+                                           const char *collection,
+                                           size_t collection_len,
+                                           const uint8_t *data,
+                                           size_t data_len,
+                                           const char *filename,
+                                           size_t filename_len,
+                                           char **json_out);
+
+/**
+ * Import a tabular file into a collection (id or name) with the spec's `files/process`
+ * payload `process_json` (NULL: the suggested mapping and header detection, no defaults):
+ * `{"mapping": [...], "ignore_first_line": bool, "valid_from", "valid_until",
+ * "kill_chain_phases", "x_ic_related_threat_refs", "description", "match_subdomains"}` (the
+ * last ones are defaults for properties no column gives; `file_handle` is accepted and unused).
+ *
+ * Each row gives one indicator per non-empty `observable` cell (several hashes of one file in
+ * one cell are one indicator); kill chain phases and threats may be comma-separated in a cell;
+ * dates may be RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, epoch seconds or Excel serial
+ * numbers. A row that cannot be read is reported with its 1-based row number and reason; the
+ * others land, in one transaction. `progress` (may be NULL) is called with `userdata` during
+ * the import, on this thread.
+ *
+ * On success `*report_out` is a new report owned by the caller (free it with
+ * `iocmatch_import_report_free`); its line numbers are row numbers.
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `VALIDATION` (payload,
+ * mapping without `observable`, defaults); `NOT_FOUND` (collection); `CORRUPT` (workbook);
+ * `LIMIT_EXCEEDED` (nothing written); `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_file_import(const struct iocmatch_store *store,
+                                          const char *collection,
+                                          size_t collection_len,
+                                          const uint8_t *data,
+                                          size_t data_len,
+                                          const char *filename,
+                                          size_t filename_len,
+                                          const char *process_json,
+                                          size_t process_len,
+                                          iocmatch_progress_callback progress,
+                                          void *userdata,
+                                          struct iocmatch_import_report **report_out);
+
+/**
+ * Every indicator of a collection (id or name; revoked ones included, oldest first) as CSV:
+ * a header row `observable,kind,valid_from,valid_until,kill_chain_phases,threats,description,
+ * created,modified,revoked,id`, then one row per indicator; a cell starting with `=`, `+`, `-`,
+ * `@`, a tab or a carriage return is prefixed with `'` so that no spreadsheet runs it.
+ *
+ * On success `*csv_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `NOT_FOUND` (collection);
+ * `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_export_csv(const struct iocmatch_store *store,
+                                         const char *collection,
+                                         size_t collection_len,
+                                         char **csv_out);
+
+/**
  * Import a text feed into a collection (id or name): one IOC per line. Blank lines, `#`
  * comment lines and trailing comments are skipped; defanged values, CRLF, a UTF-8 BOM,
  * `IP:port` and several hashes of one file on one line are handled. A line that cannot be read

@@ -35,10 +35,10 @@ pub enum Command {
     /// Register and list threats that indicators relate to.
     #[command(subcommand)]
     Threat(ThreatCmd),
+    /// Export a collection: CSV, a STIX 2.1 bundle or a text blocklist.
+    Export(ExportArgs),
     /// Match NDJSON events (ECS) against the collections; one JSON object per match on stdout.
     Match(MatchArgs),
-    /// Export a collection (STIX 2.1 bundle or text blocklist).
-    Export(ExportArgs),
     /// Compile the active indicators into an index file for `match --index`.
     Compile {
         /// Where to write the index.
@@ -180,6 +180,9 @@ pub enum ImportCmd {
         #[command(flatten)]
         defaults: DefaultArgs,
     },
+    /// A tabular file (CSV/TSV, XLS, XLSX, ODS): `--preview` shows its first rows and the
+    /// suggested mapping; without it, the file is imported with that mapping or `--mapping`.
+    File(FileArgs),
     /// The spec's batch JSON payload (`default_fields` + `indicators`).
     Batch {
         /// Collection id or name.
@@ -209,6 +212,8 @@ pub enum ImportCmd {
 /// Formats of `iocmatch export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// CSV, one indicator per row, formula-like cells neutralised.
+    Csv,
     /// A STIX 2.1 bundle (JSON).
     Stix,
     /// A plain-text blocklist: one observable per line (active indicators only).
@@ -229,6 +234,32 @@ pub struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Arguments of `iocmatch import file`.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// Collection id or name.
+    pub collection: String,
+    /// The file, or `-` for standard input.
+    pub file: PathBuf,
+    /// Show the first rows, the suggested mapping and whether the first line is a header;
+    /// import nothing.
+    #[arg(long, conflicts_with_all = ["mapping", "ignore_first_line", "keep_first_line"])]
+    pub preview: bool,
+    /// One entry per column: observable, valid_from, valid_until, kill_chain_phases,
+    /// x_ic_related_threat_refs, description, or null (default: the suggested mapping).
+    #[arg(long)]
+    pub mapping: Option<String>,
+    /// The first line is a header: skip it (default: as detected).
+    #[arg(long, conflicts_with = "keep_first_line")]
+    pub ignore_first_line: bool,
+    /// The first line is data: import it (default: as detected).
+    #[arg(long)]
+    pub keep_first_line: bool,
+    /// Properties of the indicators that no column gives.
+    #[command(flatten)]
+    pub defaults: DefaultArgs,
 }
 
 /// Indicator commands.

@@ -26,6 +26,7 @@ pub mod time;
 
 pub use error::{Error, ErrorKind, Result};
 pub use import::{BatchPayload, BatchResponse, ImportDefaults, ImportReport, Progress, Rejected, Stage};
+pub use import::{FileImport, FilePreview, FileProcess};
 pub use index::Index;
 pub use killchain::{KillChainPhase, PhaseSet};
 pub use matcher::{EventMatches, LiveMatcher, Match, MatchOptions, Matcher, TimeSource};

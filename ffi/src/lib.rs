@@ -23,6 +23,7 @@
 pub mod collection;
 pub mod community;
 pub mod error;
+pub mod files;
 pub mod import;
 pub mod index;
 pub mod indicator;

@@ -295,6 +295,49 @@ impl Store {
         result.py(py).map(ImportReport)
     }
 
+    /// Preview a tabular file (CSV/TSV, XLS, XLSX, ODS) for an import into a collection: a
+    /// ``str`` or path-like is read from disk, ``bytes`` are the file itself (``filename`` names
+    /// it). Returns the spec's ``files/preview`` answer as a dict: ``preview`` (first 10 rows),
+    /// ``mapping`` (suggested, one entry per column), ``ignore_first_line``, ``file_handle``,
+    /// ``format`` and ``delimiter``.
+    #[pyo3(signature = (collection, file, filename = None))]
+    fn preview_file<'py>(
+        &self,
+        py: Python<'py>,
+        collection: String,
+        file: &Bound<'py, PyAny>,
+        filename: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::files::preview(py, &self.cell, collection, file, filename)
+    }
+
+    /// Import a tabular file into a collection with a ``mapping`` (a list of ``observable``,
+    /// ``valid_from``, ``valid_until``, ``kill_chain_phases``, ``x_ic_related_threat_refs``,
+    /// ``description`` or ``None`` per column, or a comma-separated string; the suggested one when
+    /// ``None``) and ``ignore_first_line`` (detected when ``None``). Keyword arguments give the
+    /// defaults of ``import_text`` for properties no column gives. Rejected rows are in the
+    /// report with their row numbers; the import is one transaction.
+    #[pyo3(signature = (collection, file, mapping = None, ignore_first_line = None, *, filename = None, progress = None, **defaults))]
+    #[allow(clippy::too_many_arguments)]
+    fn import_file(
+        &self,
+        py: Python<'_>,
+        collection: String,
+        file: &Bound<'_, PyAny>,
+        mapping: Option<&Bound<'_, PyAny>>,
+        ignore_first_line: Option<bool>,
+        filename: Option<String>,
+        progress: Option<&Bound<'_, PyAny>>,
+        defaults: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<ImportReport> {
+        crate::files::import(py, &self.cell, collection, file, mapping, ignore_first_line, filename, progress, defaults)
+    }
+
+    /// Every indicator of a collection as CSV (formula-like cells neutralised with ``'``).
+    fn export_csv(&self, py: Python<'_>, collection: String) -> PyResult<String> {
+        crate::files::export_csv(py, &self.cell, collection)
+    }
+
     /// The indicator with this id.
     fn indicator(&self, py: Python<'_>, indicator_id: String) -> PyResult<Indicator> {
         with_store(py, &self.cell, move |s| s.indicator(&indicator_id)).map(Indicator)

@@ -3,6 +3,8 @@ rewritten to call iocmatch in-process instead of the REST API, with the same pay
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import iocmatch
@@ -142,8 +144,49 @@ d30bb9df615a8d1661f843d426ff40eb,4344e695b5f65917dc68f241ecde4b99cf25d930
     assert [o for o, _ in hashes[0].observables] == ["md5", "sha1"]
 
 
-@pytest.mark.skip(reason="file import (CSV, XLS, XLSX: preview, mapping, process) is issue 6, not in core yet")
-def test_import_indicators_from_file() -> None:
-    # 003/004 "Import indicators from file": needs core's file import (issue 6); the binding
-    # will expose it as store.preview_file(...) / store.import_file(...) when core has it.
-    raise AssertionError("not reached")
+def test_import_indicators_from_file(store: iocmatch.Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 003/004 "Import indicators from file": preview (file handle, first lines, detected mapping,
+    # whether the first line is ignored), then process with a mapping, one type per column
+    store.add_threat("APT29", id=APT29, aliases=["APT-29", "Cozy Bear"])
+    store.add_threat("Phishing")
+    collection_id = store.create_collection("My IOC Collection").id
+    path = tmp_path / "file.csv"
+    path.write_text(
+        "indicator,valid_from,valid_until,comment,kill_chain_phases,x_ic_related_threat_refs\n"
+        "microsoftsvc.com,2024-01-01,2025-01-01,seen in a campaign,\"Delivery,Command and Control\",\"Phishing,APT-29\"\n"
+        "178.236.246.57,2024-01-02,,,c2,APT-29\n"
+    )
+
+    # First we generate a preview of the file
+    content = store.preview_file(collection_id, str(path))
+    assert content["file_handle"] == "file.csv"
+    assert content["preview"][1][0] == "microsoftsvc.com"
+    assert content["ignore_first_line"] is True
+    assert content["mapping"] == [
+        "observable", "valid_from", "valid_until", "description", "kill_chain_phases", "x_ic_related_threat_refs"
+    ]
+
+    # Then we ask to process the file, with the mapping given by hand as in the snippet
+    payload = {
+        "file_handle": content["file_handle"],
+        "mapping": [
+            "observable",
+            "valid_from",
+            "valid_until",
+            None,
+            "kill_chain_phases",
+            "x_ic_related_threat_refs",
+        ],
+        "ignore_first_line": True,
+    }
+    report = store.import_file(collection_id, str(path), payload["mapping"], payload["ignore_first_line"])
+    imported = report.imported
+    total = report.lines
+    print(f"Imported {imported}/{total}")
+    print("Import finished")
+
+    assert capsys.readouterr().out == "Imported 2/2\nImport finished\n"
+    ind = store.search(collection_id, "microsoftsvc.com")[0]
+    assert ind.description is None  # the column was mapped to null
+    assert sorted(p["phase_name"] for p in ind.to_dict()["kill_chain_phases"]) == ["command-and-control", "delivery"]
+    assert len(ind.threats) == 2 and APT29 in ind.threats

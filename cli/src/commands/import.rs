@@ -1,10 +1,11 @@
 //! `iocmatch import ...`
 
 use super::{date, read_input};
-use crate::args::{DefaultArgs, ImportCmd};
+use crate::args::{DefaultArgs, FileArgs, ImportCmd};
 use crate::output::{self, Bar};
+use iocmatch::import::file::parse_mapping;
 use iocmatch::import::MispOptions;
-use iocmatch::{BatchPayload, Error, ImportDefaults, ImportReport, PhaseSet, Result, Store};
+use iocmatch::{BatchPayload, Error, FileImport, FilePreview, ImportDefaults, ImportReport, PhaseSet, Result, Store};
 
 fn defaults(a: &DefaultArgs) -> Result<ImportDefaults> {
     Ok(ImportDefaults {
@@ -16,6 +17,56 @@ fn defaults(a: &DefaultArgs) -> Result<ImportDefaults> {
         kind: a.kind.as_deref().map(str::parse).transpose()?,
         match_subdomains: a.match_subdomains,
     })
+}
+
+fn print_preview(p: &FilePreview, json: bool) -> Result<()> {
+    if json {
+        return output::json(p);
+    }
+    let width = p.preview.iter().map(Vec::len).max().unwrap_or(0).max(p.mapping.len());
+    let header: Vec<String> = (0..width)
+        .map(|c| {
+            let m = p.mapping.get(c).copied().flatten().map_or("null", |m| m.as_str());
+            format!("{}: {m}", c + 1)
+        })
+        .collect();
+    let mut t = output::table(&header.iter().map(String::as_str).collect::<Vec<_>>());
+    for row in &p.preview {
+        t.add_row((0..width).map(|c| row.get(c).cloned().unwrap_or_default()).collect::<Vec<_>>());
+    }
+    output::print_table(&t);
+    let delimiter = match p.delimiter.as_deref() {
+        Some("\t") => ", tab-delimited".to_string(),
+        Some(d) => format!(", delimiter '{d}'"),
+        None => String::new(),
+    };
+    let first = if p.ignore_first_line { "a header (ignored)" } else { "data" };
+    println!("format {}{delimiter}; first line: {first}", p.format.name());
+    let mapping: Vec<&str> = p.mapping.iter().map(|m| m.map_or("null", |m| m.as_str())).collect();
+    println!("suggested mapping: --mapping {}", mapping.join(","));
+    Ok(())
+}
+
+fn file(store: &Store, a: FileArgs, json: bool) -> Result<()> {
+    let input = read_input(&a.file)?;
+    let name = a.file.file_name().map(|n| n.to_string_lossy().to_string()).filter(|n| n != "-");
+    if a.preview {
+        return print_preview(&store.preview_file(&a.collection, &input, name.as_deref())?, json);
+    }
+    let options = FileImport {
+        mapping: a.mapping.as_deref().map(parse_mapping).transpose()?,
+        ignore_first_line: match (a.ignore_first_line, a.keep_first_line) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        defaults: defaults(&a.defaults)?,
+    };
+    let mut bar = Bar::new();
+    let report =
+        store.import_file_with_progress(&a.collection, &input, name.as_deref(), &options, &mut |p| bar.update(p));
+    bar.finish();
+    print_report(&report?, json)
 }
 
 fn print_report(r: &ImportReport, json: bool) -> Result<()> {
@@ -58,6 +109,7 @@ pub fn run(store: &Store, cmd: ImportCmd, json: bool) -> Result<()> {
             bar.finish();
             print_report(&report?, json)
         }
+        ImportCmd::File(a) => file(store, a, json),
         ImportCmd::Batch { collection, file } => {
             let input = read_input(&file)?;
             let text = std::str::from_utf8(&input).map_err(|e| {

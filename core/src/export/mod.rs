@@ -3,7 +3,9 @@
 //! ([`crate::Store::export_text`]).
 
 mod bundle;
+mod csv;
 mod stix;
 mod text;
 
+pub use self::csv::{csv_row, neutralise, CSV_COLUMNS};
 pub use stix::{pattern, KillChainPhaseOut, StixIndicator};

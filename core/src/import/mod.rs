@@ -4,6 +4,7 @@
 //! the valid ones; it is reported with its line number, text and reason.
 
 mod batch;
+pub mod file;
 pub mod misp;
 mod records;
 pub mod stix;
@@ -11,6 +12,7 @@ mod stix_pattern;
 mod text;
 
 pub use batch::{BatchError, BatchFields, BatchItem, BatchPayload, BatchResponse, PhaseRef};
+pub use file::{Column, FileFormat, FileImport, FilePreview, FileProcess};
 pub use misp::MispOptions;
 pub use text::split_text_line;
 

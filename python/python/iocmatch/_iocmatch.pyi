@@ -372,6 +372,24 @@ class Store:
         progress: _Progress = None,
     ) -> ImportReport:
         """Import a text feed, one IOC per line."""
+    def preview_file(
+        self, collection: str, file: Union[_Path, bytes, bytearray], filename: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """Preview a tabular file: the spec's files/preview answer (first rows, suggested mapping)."""
+    def import_file(
+        self,
+        collection: str,
+        file: Union[_Path, bytes, bytearray],
+        mapping: Union[Sequence[Optional[str]], str, None] = None,
+        ignore_first_line: Optional[bool] = None,
+        *,
+        filename: Optional[str] = None,
+        progress: _Progress = None,
+        **defaults: Any,
+    ) -> ImportReport:
+        """Import a tabular file (CSV/TSV, XLS, XLSX, ODS) with a mapping and default fields."""
+    def export_csv(self, collection: str) -> str:
+        """Every indicator of a collection as CSV, formula-like cells neutralised."""
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator with this id."""
     def indicators(
