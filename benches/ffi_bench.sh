@@ -60,7 +60,8 @@ rate() { sed -n 's/.*(\([0-9]*\) events\/s.*/\1/p' "$1" | tail -1; }
 status=0
 for n in "$@"; do
     ix=$WORK/ffi_ix_$n.bin
-    if [ "${REGEN:-0}" = 1 ] || [ ! -s "$ix" ]; then
+    # compile it again when asked, when absent, or when this build cannot load it (an older format)
+    if [ "${REGEN:-0}" = 1 ] || [ ! -s "$ix" ] || ! "$REL/iocmatch" match --index "$ix" /dev/null >/dev/null 2>&1; then
         echo "ffi_bench: compiling the index of $n indicators -> $ix" >&2
         "$REL/harness" --indicators "$WORK/ind_$n.tsv" --events "$events" --runs 1 --compile-runs 1 --lookups 0 \
             --threads 1 --no-peer --no-raw --save-index "$ix" >/dev/null

@@ -45,6 +45,15 @@ def sh(cmd: List[str], **kw: Any) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, **kw)
 
 
+def loads(index: pathlib.Path) -> bool:
+    """Whether this build reads the saved index (an older format is compiled again)."""
+    try:
+        iocmatch.load_index(str(index))
+        return True
+    except iocmatch.IocMatchError:
+        return False
+
+
 def workload(args: argparse.Namespace) -> "tuple[pathlib.Path, pathlib.Path]":
     work = pathlib.Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -56,7 +65,7 @@ def workload(args: argparse.Namespace) -> "tuple[pathlib.Path, pathlib.Path]":
     if not events.exists():
         sh([sys.executable, GEN, "events", "--m", str(args.m), "--out", events, "--sample", sample])
     index = pathlib.Path(args.index) if args.index else work / f"python_bench_{args.n}.idx"
-    if not index.exists():
+    if not index.exists() or not (args.index or loads(index)):
         sh(["cargo", "build", "--release", "-p", "iocmatch-bench", "--bin", "harness"], cwd=ROOT)
         small = work / "python_bench_small.jsonl"
         with open(events, "rb") as src, open(small, "wb") as dst:
