@@ -12,6 +12,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod detect;
 pub mod error;
 pub mod event;
 pub mod export;

@@ -88,6 +88,50 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The UTC day it falls on, in days since 1970-01-01 (negative before).
+    pub fn day(self) -> i64 {
+        self.0.div_euclid(86_400 * 1_000_000)
+    }
+
+    /// Midnight UTC of day `day` (days since 1970-01-01).
+    pub fn from_day(day: i64) -> Self {
+        Timestamp(day.saturating_mul(86_400 * 1_000_000))
+    }
+
+    /// This time moved by `d` (saturating), earlier when `back`.
+    pub fn shifted(self, d: std::time::Duration, back: bool) -> Self {
+        let us = i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+        Timestamp(if back { self.0.saturating_sub(us) } else { self.0.saturating_add(us) })
+    }
+}
+
+/// Parse a duration written as a number and a unit: `5d`, `365d`, `12h`, `30m`, `45s`, `2w`
+/// (a bare number is days).
+///
+/// # Errors
+/// A validation error naming the value when it is not one.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let unit_secs: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 7 * 86_400,
+        "h" | "hour" | "hours" => 3_600,
+        "m" | "min" | "mins" | "minutes" => 60,
+        "s" | "sec" | "secs" | "seconds" => 1,
+        _ => 0,
+    };
+    match num.parse::<u64>() {
+        Ok(n) if unit_secs > 0 && n <= 1_000_000 => Ok(std::time::Duration::from_secs(n * unit_secs)),
+        _ => Err(Error::invalid(
+            s,
+            format!("invalid duration '{s}': expected a number and a unit, as 5d, 12h, 30m, 45s or 2w"),
+        )),
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
@@ -134,6 +178,24 @@ mod tests {
             let e = Timestamp::parse(s).unwrap_err();
             assert!(e.to_string().contains(&format!("'{s}'")), "{e}");
         }
+    }
+
+    #[test]
+    fn durations_and_days() {
+        assert_eq!(parse_duration("5d").unwrap().as_secs(), 5 * 86_400);
+        assert_eq!(parse_duration(" 365 ").unwrap().as_secs(), 365 * 86_400);
+        assert_eq!(parse_duration("12h").unwrap().as_secs(), 12 * 3_600);
+        assert_eq!(parse_duration("2w").unwrap().as_secs(), 14 * 86_400);
+        assert_eq!(parse_duration("0s").unwrap().as_secs(), 0);
+        for bad in ["", "d", "5x", "-5d", "1.5d"] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.to_string().contains(&format!("'{bad}'")), "{e}");
+        }
+        let t = Timestamp::parse("2015-05-07T23:59:59Z").unwrap();
+        assert_eq!(Timestamp::from_day(t.day()), Timestamp::parse("2015-05-07").unwrap());
+        assert_eq!(Timestamp::parse("1969-12-31T12:00:00Z").unwrap().day(), -1);
+        let d = std::time::Duration::from_secs(86_400);
+        assert_eq!(t.shifted(d, true).shifted(d, false), t);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod output;
 mod raw;
 
 pub use live::LiveMatcher;
+pub(crate) use ndjson::stream_lines;
 pub use ndjson::{NdjsonItem, NdjsonSummary};
 
 use crate::error::{Error, ErrorKind, Result};

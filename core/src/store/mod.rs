@@ -18,6 +18,7 @@ pub use community::Community;
 pub(crate) use indicator::{by_rowid, check_window, insert_drafts, Draft};
 pub use indicator::{Indicator, IndicatorEdit, IndicatorQuery};
 pub use schema::SCHEMA_VERSION;
+pub use snapshot::CompileFilter;
 pub use threat::{NewThreat, Threat, ThreatRegistry, THREAT_TYPES};
 
 use crate::error::{Error, ErrorKind, Result};

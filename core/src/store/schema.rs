@@ -69,6 +69,69 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX indicators_by_seq ON indicators (seq);
     INSERT OR IGNORE INTO settings (key, value) VALUES ('change_seq', '0');
     "#,
+    // 2 -> 3: detection rules, sightings, telemetry reports and retrohunt state.
+    r#"
+    -- a rule covers its listed collections, or every collection of `community_id` when set
+    CREATE TABLE rules (
+        id           INTEGER PRIMARY KEY,
+        uuid         TEXT NOT NULL UNIQUE,
+        name         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        description  TEXT,
+        community_id INTEGER REFERENCES communities(id) ON DELETE CASCADE,
+        enabled      INTEGER NOT NULL DEFAULT 1,
+        created      INTEGER NOT NULL,
+        modified     INTEGER NOT NULL
+    );
+    CREATE TABLE rule_collections (
+        rule_id       INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        PRIMARY KEY (rule_id, collection_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX rule_collections_by_collection ON rule_collections (collection_id);
+
+    -- sightings per indicator and UTC day (days since 1970-01-01), recorded by live matchers
+    CREATE TABLE sightings (
+        indicator_id INTEGER NOT NULL REFERENCES indicators(id) ON DELETE CASCADE,
+        day          INTEGER NOT NULL,
+        count        INTEGER NOT NULL,
+        PRIMARY KEY (indicator_id, day)
+    ) WITHOUT ROWID;
+
+    -- telemetry reports; communities: community uuids joined by ','
+    CREATE TABLE telemetry_reports (
+        id            INTEGER PRIMARY KEY,
+        uuid          TEXT NOT NULL UNIQUE,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        created       INTEGER NOT NULL,
+        window_start  INTEGER NOT NULL,
+        window_end    INTEGER NOT NULL,
+        communities   TEXT NOT NULL DEFAULT '',
+        source        TEXT NOT NULL,
+        events        INTEGER NOT NULL DEFAULT 0
+    );
+    -- days: JSON [[day, count], ...] in day order
+    CREATE TABLE telemetry_rows (
+        report_id   INTEGER NOT NULL REFERENCES telemetry_reports(id) ON DELETE CASCADE,
+        indicator   TEXT NOT NULL,
+        observable  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        sightings   INTEGER NOT NULL,
+        first_seen  INTEGER,
+        last_seen   INTEGER,
+        days        TEXT NOT NULL
+    );
+    CREATE INDEX telemetry_rows_by_report ON telemetry_rows (report_id, sightings DESC);
+
+    -- what an incremental retrohunt already hunted: per archive file, its size and mtime when
+    -- hunted and the store change sequence hunted up to
+    CREATE TABLE retrohunt_state (
+        source  TEXT PRIMARY KEY,
+        size    INTEGER NOT NULL,
+        mtime   INTEGER NOT NULL,
+        seq     INTEGER NOT NULL,
+        hunted  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

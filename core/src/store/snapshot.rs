@@ -5,9 +5,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::index::{CollectionRecord, CommunityRecord, Index, IndexBuilder, IndicatorRecord};
 use crate::killchain::{PhaseSet, COMMAND_AND_CONTROL};
 use crate::observable::{IndicatorValue, Kind};
+use crate::scope::KindMask;
 use crate::time::Timestamp;
 use rusqlite::Connection;
 use rustc_hash::FxHashMap;
+use std::time::Duration;
 
 fn bad(what: &str, v: &str) -> Error {
     Error::new(ErrorKind::Corrupt, format!("store holds an invalid {what}: '{v}'"))
@@ -77,7 +79,79 @@ pub(crate) fn record(colls: &FxHashMap<i64, (u32, bool)>, r: &rusqlite::Row<'_>)
 pub(crate) const RECORD_COLUMNS: &str =
     "i.uuid, i.collection_id, i.value, i.kinds, i.valid_from, i.valid_until, i.kill_chain, i.match_subdomains";
 
+/// Which indicators a purpose-built compile takes (retrohunt, telemetry), and how it reads
+/// their validity windows. The default takes every active indicator as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompileFilter {
+    /// Only indicators of these collections (ids or names); every collection when `None`.
+    pub collections: Option<Vec<String>>,
+    /// Only indicators written (created, edited) after this change sequence.
+    pub changed_after: Option<i64>,
+    /// Only observables of these kinds ([`crate::scope`] masks); an indicator left with none
+    /// is skipped.
+    pub kinds: Option<KindMask>,
+    /// Widen every validity window by this much on each side (the retrohunt margin).
+    pub margin: Option<Duration>,
+    /// Ignore validity windows: every indicator is in force at all times (telemetry).
+    pub ignore_validity: bool,
+}
+
 impl Store {
+    /// Compile the active indicators that `filter` takes into an index snapshot, their
+    /// windows read as it says. The index keeps every community and collection of the store,
+    /// so matchers over it resolve ids as usual.
+    ///
+    /// # Errors
+    /// Not-found for an unknown collection; as [`Store::compile`].
+    pub fn compile_filtered(&self, filter: &CompileFilter) -> Result<Index> {
+        let conn = self.conn();
+        conn.execute_batch("BEGIN")?;
+        let out = (|| {
+            let mut b = IndexBuilder::new();
+            b.set_seq(super::current_seq(&conn)?);
+            let colls = tables(&conn, &mut b)?;
+            let wanted: Option<Vec<i64>> = match &filter.collections {
+                None => None,
+                Some(list) => Some(
+                    list.iter().map(|c| super::collection_by_ref(&conn, c).map(|c| c.rowid)).collect::<Result<_>>()?,
+                ),
+            };
+            let margin = filter.margin.map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+            let mut st = conn.prepare(&format!(
+                "SELECT {RECORD_COLUMNS} FROM indicators i WHERE i.revoked_at IS NULL AND i.seq > ?1 ORDER BY i.id"
+            ))?;
+            let mut rows = st.query([filter.changed_after.unwrap_or(i64::MIN)])?;
+            while let Some(r) = rows.next()? {
+                if let Some(w) = &wanted {
+                    if !w.contains(&r.get::<_, i64>(1)?) {
+                        continue;
+                    }
+                }
+                let Some(mut rec) = record(&colls, r)? else { continue };
+                if let Some(mask) = filter.kinds {
+                    rec.value.observables.retain(|o| mask & o.kind.bit() != 0);
+                    if rec.value.observables.is_empty() {
+                        continue;
+                    }
+                }
+                if filter.ignore_validity {
+                    rec.valid_from = Timestamp(i64::MIN);
+                    rec.valid_until = None;
+                } else if margin > 0 {
+                    rec.valid_from = Timestamp(rec.valid_from.0.saturating_sub(margin));
+                    rec.valid_until = rec.valid_until.map(|t| Timestamp(t.0.saturating_add(margin)));
+                }
+                b.add_indicator(rec);
+            }
+            drop(rows);
+            drop(st);
+            Ok::<_, Error>(b)
+        })();
+        conn.execute_batch("COMMIT")?;
+        drop(conn);
+        out?.build()
+    }
+
     /// Compile every active indicator into an index snapshot.
     ///
     /// # Errors
