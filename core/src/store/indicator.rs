@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::killchain::PhaseSet;
 use crate::observable::{self, IndicatorValue, Kind};
 use crate::time::Timestamp;
+use rayon::prelude::*;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 use rustc_hash::FxHashMap;
 
@@ -182,7 +183,8 @@ fn widen(a: (Timestamp, Option<Timestamp>), b: (Timestamp, Option<Timestamp>)) -
 
 struct Entry {
     rowid: Option<i64>,
-    key: String,
+    /// Index of its key in the caller's list of keys.
+    key: usize,
     draft: Draft,
     dirty: bool,
 }
@@ -252,17 +254,18 @@ pub(crate) fn insert_drafts(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<InsertOutcome> {
     let mut entries: Vec<Entry> = Vec::new();
-    let mut by_key: FxHashMap<String, usize> = FxHashMap::default();
+    // keys of the active indicators, then of the drafts (made in parallel); an entry's key is
+    // `keys[entry.key]`
+    let mut keys: Vec<String> = Vec::new();
     {
         let mut st = tx.prepare(&format!("{SELECT} WHERE i.collection_id = ?1 AND i.revoked_at IS NULL"))?;
         let rows = st.query_map([collection.rowid], |r| Ok((r.get::<_, i64>(13)?, from_row(r)?)))?;
         for row in rows {
             let (rowid, ind) = row?;
-            let key = ind.value.key();
-            by_key.insert(key.clone(), entries.len());
+            keys.push(ind.value.key());
             entries.push(Entry {
                 rowid: Some(rowid),
-                key,
+                key: keys.len() - 1,
                 draft: Draft {
                     value: ind.value,
                     valid_from: ind.valid_from,
@@ -277,20 +280,25 @@ pub(crate) fn insert_drafts(
         }
     }
     let existing = entries.len();
+    keys.par_extend(drafts.par_iter().with_min_len(4096).map(|d| d.value.key()));
     let mut slot_of_draft = Vec::with_capacity(drafts.len());
     let mut duplicates = 0u64;
-    by_key.reserve(drafts.len());
+    let mut by_key: FxHashMap<&str, usize> = FxHashMap::default();
+    by_key.reserve(keys.len());
+    for (i, k) in keys[..existing].iter().enumerate() {
+        by_key.insert(k, i);
+    }
     entries.reserve(drafts.len());
-    for d in drafts {
-        let key = d.value.key();
-        match by_key.get(&key) {
+    for (j, d) in drafts.into_iter().enumerate() {
+        let key = existing + j;
+        match by_key.get(keys[key].as_str()) {
             Some(&i) => {
                 entries[i].absorb(&d);
                 duplicates += 1;
                 slot_of_draft.push(i);
             }
             None => {
-                by_key.insert(key.clone(), entries.len());
+                by_key.insert(&keys[key], entries.len());
                 slot_of_draft.push(entries.len());
                 entries.push(Entry { rowid: None, key, draft: d, dirty: true });
             }
@@ -346,7 +354,7 @@ pub(crate) fn insert_drafts(
                 insert.execute(rusqlite::params![
                     uuid.as_bytes().as_slice(),
                     collection.rowid,
-                    e.key,
+                    keys[e.key],
                     d.value.kinds_mask() as i64,
                     d.value.port,
                     d.valid_from.0,
