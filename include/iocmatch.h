@@ -628,7 +628,9 @@ void iocmatch_last_error_clear(void);
  * `files/preview` answer: `{"file_handle", "preview": [[cell, ...], ...], "mapping":
  * ["observable" | "valid_from" | "valid_until" | "kill_chain_phases" |
  * "x_ic_related_threat_refs" | "description" | null, ...], "ignore_first_line", "format":
- * "csv" | "xls" | "xlsx" | "ods", "delimiter"}`.
+ * "csv" | "xls" | "xlsx" | "ods", "delimiter", "sheets", "sheet"}` (`sheets`: a workbook's
+ * worksheets; `sheet`: the one shown, the first with cells — see
+ * `iocmatch_file_preview_sheet` for another).
  *
  * `data` is the file's `data_len` bytes (delimited text with `,` `;` tab or `|`, or a
  * workbook, told apart by its first bytes). `filename` (NULL for none) is only used to name the
@@ -650,11 +652,35 @@ enum iocmatch_result iocmatch_file_preview(const struct iocmatch_store *store,
                                            char **json_out);
 
 /**
+ * `iocmatch_file_preview` of one worksheet of a workbook: `sheet` (`sheet_len` bytes of
+ * UTF-8; NULL for the first worksheet with cells) is its name (case-insensitively) or its
+ * 1-based number. Delimited text has no worksheets: `sheet` is ignored for it.
+ *
+ * On success `*json_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8` (collection, filename,
+ * sheet); `NOT_FOUND` (collection); `VALIDATION` (no such worksheet: the message lists them);
+ * `CORRUPT` (a workbook that cannot be read); `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_file_preview_sheet(const struct iocmatch_store *store,
+                                                 const char *collection,
+                                                 size_t collection_len,
+                                                 const uint8_t *data,
+                                                 size_t data_len,
+                                                 const char *filename,
+                                                 size_t filename_len,
+                                                 const char *sheet,
+                                                 size_t sheet_len,
+                                                 char **json_out);
+
+/**
  * Import a tabular file into a collection (id or name) with the spec's `files/process`
  * payload `process_json` (NULL: the suggested mapping and header detection, no defaults):
  * `{"mapping": [...], "ignore_first_line": bool, "valid_from", "valid_until",
- * "kill_chain_phases", "x_ic_related_threat_refs", "description", "match_subdomains"}` (the
- * last ones are defaults for properties no column gives; `file_handle` is accepted and unused).
+ * "kill_chain_phases", "x_ic_related_threat_refs", "description", "match_subdomains",
+ * "sheet"}` (`valid_from` to `match_subdomains` are defaults for properties no column gives;
+ * `sheet` picks a workbook's worksheet by name or 1-based number, the first with cells when
+ * absent; `file_handle` is accepted and unused).
  *
  * Each row gives one indicator per non-empty `observable` cell (several hashes of one file in
  * one cell are one indicator); kill chain phases and threats may be comma-separated in a cell;

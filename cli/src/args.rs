@@ -257,6 +257,10 @@ pub struct FileArgs {
     /// The first line is data: import it (default: as detected).
     #[arg(long)]
     pub keep_first_line: bool,
+    /// The worksheet of a workbook to read: its name or 1-based number (default: the first
+    /// with cells; `--preview` lists them).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Properties of the indicators that no column gives.
     #[command(flatten)]
     pub defaults: DefaultArgs,

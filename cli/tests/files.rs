@@ -84,3 +84,19 @@ fn preview_import_and_export() {
     let out = run(&db, &["export", "c", "--format", "xml"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_workbook_worksheet_is_chosen_with_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let xls = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/files/iocs.xls");
+    let f = xls.to_str().unwrap();
+    ok(&db, &["collection", "create", "c"]);
+    let table = ok(&db, &["import", "file", "c", f, "--preview"]);
+    assert!(table.contains("worksheet 'IOCs' of 'IOCs', 'More IOCs' (choose with --sheet NAME)"), "{table}");
+    let p = ok_json(&db, &["import", "file", "c", f, "--preview", "--sheet", "2"]);
+    assert_eq!(p["sheet"], "More IOCs");
+    let r = ok_json(&db, &["import", "file", "c", f, "--sheet", "More IOCs"]);
+    assert_eq!((r["imported"].as_u64(), r["rejected"].as_array().map(Vec::len)), (Some(2), Some(0)), "{r}");
+    fails(&db, &["import", "file", "c", f, "--sheet", "Sheet9"], "no worksheet 'Sheet9'");
+}

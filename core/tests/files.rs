@@ -4,6 +4,7 @@
 
 use iocmatch::export::CSV_COLUMNS;
 use iocmatch::import::file::{parse_mapping, preview, Column};
+use iocmatch::FileProcess;
 use iocmatch::{
     ErrorKind, FileImport, ImportDefaults, ImportReport, IndicatorQuery, NewCollection, NewThreat, Pagination, Store,
     Timestamp,
@@ -136,6 +137,7 @@ fn explicit_mapping_first_line_and_defaults() {
     let opts = FileImport {
         mapping: Some(parse_mapping("observable,null,valid_from").unwrap()),
         ignore_first_line: Some(true),
+        sheet: None,
         defaults,
     };
     let r = s.import_file("c", csv.as_bytes(), None, &opts).unwrap();
@@ -191,6 +193,7 @@ fn corrupt_workbooks_oversized_cells_and_odd_bytes_never_panic() {
         (b"PK\x03\x04 this is no zip".to_vec(), Some("x.xlsx")),
         (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 no ole".to_vec(), Some("x.xls")),
         (fixture("iocs.xlsx")[..600].to_vec(), Some("cut.xlsx")),
+        (fixture("iocs.xls")[..1500].to_vec(), Some("cut.xls")),
         (b"a,b\n".to_vec(), Some("not-a-workbook.xlsx")),
     ] {
         let e = s.preview_file("c", &bytes, name).unwrap_err();
@@ -258,6 +261,38 @@ fn check_workbook(name: &str) {
 #[test]
 fn xlsx_fixture() {
     check_workbook("iocs.xlsx");
+}
+
+#[test]
+fn xls_fixture() {
+    check_workbook("iocs.xls");
+}
+
+#[test]
+fn a_worksheet_is_chosen_by_name_or_number() {
+    let s = store();
+    let bytes = fixture("iocs.xls");
+    let p = s.preview_file("c", &bytes, Some("iocs.xls")).unwrap();
+    assert_eq!(p.sheets, ["IOCs", "More IOCs"]);
+    assert_eq!(p.sheet.as_deref(), Some("IOCs"));
+    for pick in ["more iocs", "2"] {
+        let p = s.preview_file_sheet("c", &bytes, Some("iocs.xls"), Some(pick)).unwrap();
+        assert_eq!(p.sheet.as_deref(), Some("More IOCs"), "{pick}");
+        assert_eq!(p.preview.len(), 3, "{pick}: {p:?}");
+        assert!(p.ignore_first_line, "{pick}");
+    }
+    let e = s.preview_file_sheet("c", &bytes, Some("iocs.xls"), Some("Sheet9")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(e.to_string().contains("'Sheet9'") && e.to_string().contains("'More IOCs'"), "{e}");
+    let options = FileImport { sheet: Some("More IOCs".into()), ..Default::default() };
+    let r = s.import_file("c", &bytes, Some("iocs.xls"), &options).unwrap();
+    assert_eq!((r.imported, r.rejected.len()), (2, 0), "{r:?}");
+    by_name(&s, "c", "198.51.100.7");
+    // the payload names the sheet too; delimited text ignores it
+    let p = FileProcess::from_json(r#"{"sheet": "2"}"#).unwrap().to_import().unwrap();
+    assert_eq!(p.sheet.as_deref(), Some("2"));
+    let r = s.import_file("c", b"a.example\n", None, &options).unwrap();
+    assert_eq!(r.imported, 1);
 }
 
 #[test]
@@ -398,4 +433,22 @@ fn every_published_tabular_file_imports_with_every_rejection_explained() {
         );
     }
     assert!(imported > 0);
+}
+
+#[test]
+fn damaged_legacy_workbooks_are_errors_or_rows_never_panics() {
+    // calamine parses BIFF8 records from the bytes: every cut and many flipped bytes must end
+    // in an error or in rows, never in a panic
+    let s = store();
+    let good = fixture("iocs.xls");
+    let mut errors = 0;
+    for cut in (0..good.len()).step_by(97) {
+        errors += usize::from(s.preview_file("c", &good[..cut], Some("cut.xls")).is_err());
+    }
+    for at in (0..good.len()).step_by(53) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x5a;
+        let _ = s.preview_file("c", &bad, Some("flipped.xls"));
+    }
+    assert!(errors > 0, "cut workbooks are refused");
 }

@@ -14,7 +14,9 @@ use std::ffi::{c_char, c_void};
 /// `files/preview` answer: `{"file_handle", "preview": [[cell, ...], ...], "mapping":
 /// ["observable" | "valid_from" | "valid_until" | "kill_chain_phases" |
 /// "x_ic_related_threat_refs" | "description" | null, ...], "ignore_first_line", "format":
-/// "csv" | "xls" | "xlsx" | "ods", "delimiter"}`.
+/// "csv" | "xls" | "xlsx" | "ods", "delimiter", "sheets", "sheet"}` (`sheets`: a workbook's
+/// worksheets; `sheet`: the one shown, the first with cells — see
+/// `iocmatch_file_preview_sheet` for another).
 ///
 /// `data` is the file's `data_len` bytes (delimited text with `,` `;` tab or `|`, or a
 /// workbook, told apart by its first bytes). `filename` (NULL for none) is only used to name the
@@ -47,11 +49,48 @@ pub unsafe extern "C" fn iocmatch_file_preview(
     })
 }
 
+/// `iocmatch_file_preview` of one worksheet of a workbook: `sheet` (`sheet_len` bytes of
+/// UTF-8; NULL for the first worksheet with cells) is its name (case-insensitively) or its
+/// 1-based number. Delimited text has no worksheets: `sheet` is ignored for it.
+///
+/// On success `*json_out` is owned by the caller (free it with `iocmatch_string_free`).
+///
+/// Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8` (collection, filename,
+/// sheet); `NOT_FOUND` (collection); `VALIDATION` (no such worksheet: the message lists them);
+/// `CORRUPT` (a workbook that cannot be read); `STORAGE`. Thread-safe.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn iocmatch_file_preview_sheet(
+    store: *const iocmatch_store,
+    collection: *const c_char,
+    collection_len: usize,
+    data: *const u8,
+    data_len: usize,
+    filename: *const c_char,
+    filename_len: usize,
+    sheet: *const c_char,
+    sheet_len: usize,
+    json_out: *mut *mut c_char,
+) -> iocmatch_result {
+    guard(|| {
+        let store = unsafe { handle(store, "store") }?;
+        let collection = unsafe { str_arg(collection, collection_len, "collection") }?;
+        let data = unsafe { bytes_arg(data, data_len, "data") }?;
+        let filename = unsafe { opt_str_arg(filename, filename_len, "filename") }?;
+        let sheet = unsafe { opt_str_arg(sheet, sheet_len, "sheet") }?;
+        check_out(json_out, "json_out")?;
+        let preview = store.inner.preview_file_sheet(collection, data, filename, sheet)?;
+        unsafe { write_json(json_out, &preview) }
+    })
+}
+
 /// Import a tabular file into a collection (id or name) with the spec's `files/process`
 /// payload `process_json` (NULL: the suggested mapping and header detection, no defaults):
 /// `{"mapping": [...], "ignore_first_line": bool, "valid_from", "valid_until",
-/// "kill_chain_phases", "x_ic_related_threat_refs", "description", "match_subdomains"}` (the
-/// last ones are defaults for properties no column gives; `file_handle` is accepted and unused).
+/// "kill_chain_phases", "x_ic_related_threat_refs", "description", "match_subdomains",
+/// "sheet"}` (`valid_from` to `match_subdomains` are defaults for properties no column gives;
+/// `sheet` picks a workbook's worksheet by name or 1-based number, the first with cells when
+/// absent; `file_handle` is accepted and unused).
 ///
 /// Each row gives one indicator per non-empty `observable` cell (several hashes of one file in
 /// one cell are one indicator); kill chain phases and threats may be comma-separated in a cell;

@@ -49,6 +49,14 @@ static void preview(iocmatch_store *store) {
     CHECK_CONTAINS(iocmatch_last_error_message(), "xlsx");
     CHECK(json == NULL);
     CHECK_RESULT(iocmatch_file_preview(store, S("nope"), B(CSV), NULL, 0, &json), IOCMATCH_RESULT_NOT_FOUND);
+    /* delimited text has no worksheets: the sheet is ignored; NULL is the first worksheet */
+    CHECK_OK(iocmatch_file_preview_sheet(store, S("feed"), B(CSV), NULL, 0, S("Sheet2"), &json));
+    CHECK_CONTAINS(json, "\"delimiter\":\";\"");
+    iocmatch_string_free(json);
+    json = NULL;
+    CHECK_RESULT(iocmatch_file_preview_sheet(store, S("feed"), B("PK\x03\x04 no zip"), S("x.xlsx"), NULL, 0, &json),
+                 IOCMATCH_RESULT_CORRUPT);
+    CHECK(json == NULL);
     CHECK_RESULT(iocmatch_file_preview(store, S("feed"), B(CSV), NULL, 0, NULL), IOCMATCH_RESULT_NULL_PARAMETER);
 }
 
@@ -114,6 +122,37 @@ static void export_csv(iocmatch_store *store) {
     CHECK_RESULT(iocmatch_export_csv(store, S("feed"), NULL), IOCMATCH_RESULT_NULL_PARAMETER);
 }
 
+/* A real legacy Excel workbook with two worksheets (run from the repository root). */
+static void worksheets(iocmatch_store *store) {
+    FILE *f = fopen("testdata/files/iocs.xls", "rb");
+    CHECK(f != NULL);
+    static uint8_t xls[64 * 1024];
+    size_t n = fread(xls, 1, sizeof xls, f);
+    fclose(f);
+    CHECK(n > 0 && n < sizeof xls);
+    char *json = NULL;
+    CHECK_OK(iocmatch_file_preview(store, S("feed"), xls, n, S("iocs.xls"), &json));
+    CHECK_CONTAINS(json, "\"sheets\":[\"IOCs\",\"More IOCs\"]");
+    CHECK_CONTAINS(json, "\"sheet\":\"IOCs\"");
+    iocmatch_string_free(json);
+    json = NULL;
+    CHECK_OK(iocmatch_file_preview_sheet(store, S("feed"), xls, n, S("iocs.xls"), S("2"), &json));
+    CHECK_CONTAINS(json, "\"sheet\":\"More IOCs\"");
+    CHECK_CONTAINS(json, "198.51.100.7");
+    iocmatch_string_free(json);
+    json = NULL;
+    CHECK_RESULT(iocmatch_file_preview_sheet(store, S("feed"), xls, n, S("iocs.xls"), S("Sheet9"), &json),
+                 IOCMATCH_RESULT_VALIDATION);
+    CHECK_CONTAINS(iocmatch_last_error_message(), "'More IOCs'");
+    CHECK(json == NULL);
+    iocmatch_import_report *report = NULL;
+    CHECK_OK(iocmatch_file_import(store, S("other"), xls, n, S("iocs.xls"), S("{\"sheet\": \"more iocs\"}"), NULL,
+                                  NULL, &report));
+    CHECK(iocmatch_import_report_imported(report) == 2);
+    CHECK(iocmatch_import_report_rejected_count(report) == 0);
+    iocmatch_import_report_free(report);
+}
+
 int main(void) {
     iocmatch_store *store = NULL;
     CHECK_OK(iocmatch_store_open_in_memory(&store));
@@ -123,6 +162,7 @@ int main(void) {
     preview(store);
     process(store);
     export_csv(store);
+    worksheets(store);
     iocmatch_store_free(store);
     DONE("test_files");
 }

@@ -112,33 +112,48 @@ pub fn preview<'py>(
     collection: String,
     file: &Bound<'py, PyAny>,
     filename: Option<String>,
+    sheet: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (bytes, name) = source(py, file, filename)?;
     let p = py
-        .detach(|| cell.get().and_then(|s| fork::run(|| s.preview_file(&collection, &bytes, name.as_deref()))))
+        .detach(|| {
+            cell.get().and_then(|s| {
+                fork::run(|| s.preview_file_sheet(&collection, &bytes, name.as_deref(), sheet.as_deref()))
+            })
+        })
         .py(py)?;
     convert::to_py(py, &p)
 }
 
+/// The options of `Store.import_file` other than the defaults.
+pub struct FileOptions<'a, 'py> {
+    /// The mapping, as given.
+    pub mapping: Option<&'a Bound<'py, PyAny>>,
+    /// Skip the first line (detected when `None`).
+    pub ignore_first_line: Option<bool>,
+    /// The file's name.
+    pub filename: Option<String>,
+    /// The worksheet.
+    pub sheet: Option<String>,
+}
+
 /// `Store.import_file`.
-#[allow(clippy::too_many_arguments)]
 pub fn import(
     py: Python<'_>,
     cell: &StoreCell,
     collection: String,
     file: &Bound<'_, PyAny>,
-    map: Option<&Bound<'_, PyAny>>,
-    ignore_first_line: Option<bool>,
-    filename: Option<String>,
+    o: FileOptions<'_, '_>,
     progress: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<ImportReport> {
     let options = FileImport {
-        mapping: map.filter(|m| !m.is_none()).map(|m| mapping(py, m)).transpose()?,
-        ignore_first_line,
+        mapping: o.mapping.filter(|m| !m.is_none()).map(|m| mapping(py, m)).transpose()?,
+        ignore_first_line: o.ignore_first_line,
+        sheet: o.sheet,
         defaults: defaults(py, kwargs)?,
     };
-    let (bytes, name) = source(py, file, filename)?;
+    let (bytes, name) = source(py, file, o.filename)?;
     let mut progress = Progress::new(py, progress)?;
     let result = py.detach(|| {
         cell.get().and_then(|s| {

@@ -299,16 +299,18 @@ impl Store {
     /// ``str`` or path-like is read from disk, ``bytes`` are the file itself (``filename`` names
     /// it). Returns the spec's ``files/preview`` answer as a dict: ``preview`` (first 10 rows),
     /// ``mapping`` (suggested, one entry per column), ``ignore_first_line``, ``file_handle``,
-    /// ``format`` and ``delimiter``.
-    #[pyo3(signature = (collection, file, filename = None))]
+    /// ``format`` and ``delimiter``; for a workbook, ``sheets`` (its worksheets) and ``sheet``
+    /// (the one shown: ``sheet`` by name or 1-based number, else the first with cells).
+    #[pyo3(signature = (collection, file, filename = None, sheet = None))]
     fn preview_file<'py>(
         &self,
         py: Python<'py>,
         collection: String,
         file: &Bound<'py, PyAny>,
         filename: Option<String>,
+        sheet: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::files::preview(py, &self.cell, collection, file, filename)
+        crate::files::preview(py, &self.cell, collection, file, filename, sheet)
     }
 
     /// Import a tabular file into a collection with a ``mapping`` (a list of ``observable``,
@@ -316,8 +318,9 @@ impl Store {
     /// ``description`` or ``None`` per column, or a comma-separated string; the suggested one when
     /// ``None``) and ``ignore_first_line`` (detected when ``None``). Keyword arguments give the
     /// defaults of ``import_text`` for properties no column gives. Rejected rows are in the
-    /// report with their row numbers; the import is one transaction.
-    #[pyo3(signature = (collection, file, mapping = None, ignore_first_line = None, *, filename = None, progress = None, **defaults))]
+    /// report with their row numbers; the import is one transaction. ``sheet`` picks a
+    /// workbook's worksheet (name or 1-based number; the first with cells when ``None``).
+    #[pyo3(signature = (collection, file, mapping = None, ignore_first_line = None, *, filename = None, sheet = None, progress = None, **defaults))]
     #[allow(clippy::too_many_arguments)]
     fn import_file(
         &self,
@@ -327,10 +330,12 @@ impl Store {
         mapping: Option<&Bound<'_, PyAny>>,
         ignore_first_line: Option<bool>,
         filename: Option<String>,
+        sheet: Option<String>,
         progress: Option<&Bound<'_, PyAny>>,
         defaults: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ImportReport> {
-        crate::files::import(py, &self.cell, collection, file, mapping, ignore_first_line, filename, progress, defaults)
+        let options = crate::files::FileOptions { mapping, ignore_first_line, filename, sheet };
+        crate::files::import(py, &self.cell, collection, file, options, progress, defaults)
     }
 
     /// Every indicator of a collection as CSV (formula-like cells neutralised with ``'``).

@@ -77,6 +77,18 @@ def test_workbook_fixtures(store: iocmatch.Store, coll: str) -> None:
         assert r.imported == 3 and [x.line for x in r.rejected] == [5, 7]
 
 
+def test_legacy_xls_and_worksheet_choice(store: iocmatch.Store, coll: str) -> None:
+    path = ROOT / "testdata" / "files" / "iocs.xls"
+    p = store.preview_file(coll, path)
+    assert (p["format"], p["sheets"], p["sheet"]) == ("xls", ["IOCs", "More IOCs"], "IOCs")
+    assert p["preview"][1][1] == "2024-05-07T00:00:00Z"
+    assert store.preview_file(coll, path, sheet="2")["sheet"] == "More IOCs"
+    r = store.import_file(coll, path, sheet="more iocs")
+    assert (r.imported, r.rejected) == (2, [])
+    with pytest.raises(iocmatch.ValidationError, match="no worksheet 'Sheet9'"):
+        store.import_file(coll, path, sheet="Sheet9")
+
+
 def test_errors(store: iocmatch.Store, coll: str, tmp_path: pathlib.Path) -> None:
     with pytest.raises(iocmatch.ValidationError, match="unknown mapping entry 'when'"):
         store.import_file(coll, b"a.example\n", "observable,when")

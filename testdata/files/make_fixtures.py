@@ -5,6 +5,9 @@
   Excel serial as a number), kill chain phases, threats, a description, a cell with two hashes of
   one file, a bad row, and a blank row; the sheet's used range starts at A1.
 * iocs.ods: the same rows as an OpenDocument spreadsheet (a date-valued cell included).
+* iocs.xls: the same rows as a legacy Excel (BIFF8) workbook, and a second worksheet "More IOCs"
+  (a header and two observables), written with `xlwt` (the only
+  file that needs a package: `pip install xlwt==1.3.0`; skipped without it).
 
 Run from anywhere: python3 testdata/files/make_fixtures.py (writes beside this script).
 """
@@ -144,6 +147,34 @@ def ods(path: str) -> None:
     ], stored_first=True)
 
 
+def xls(path: str) -> None:
+    import datetime
+
+    import xlwt  # type: ignore[import-untyped]
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("IOCs")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for r, row in enumerate(ROWS):
+        for c, (kind, v) in enumerate(row):
+            if kind == "s":
+                if v:
+                    sheet.write(r, c, v)
+            elif kind == "d":
+                sheet.write(r, c, datetime.datetime.strptime(v[1], "%Y-%m-%d"), date_style)
+            else:
+                sheet.write(r, c, v)
+    more = book.add_sheet("More IOCs")
+    more.write(0, 0, "sha256")
+    more.write(1, 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    more.write(2, 0, "198.51.100.7")
+    book.save(path)
+
+
 if __name__ == "__main__":
     xlsx(os.path.join(HERE, "iocs.xlsx"))
     ods(os.path.join(HERE, "iocs.ods"))
+    try:
+        xls(os.path.join(HERE, "iocs.xls"))
+    except ImportError:
+        print("xlwt is not installed: iocs.xls left as it is")

@@ -42,6 +42,10 @@ fn print_preview(p: &FilePreview, json: bool) -> Result<()> {
     };
     let first = if p.ignore_first_line { "a header (ignored)" } else { "data" };
     println!("format {}{delimiter}; first line: {first}", p.format.name());
+    if p.sheets.len() > 1 {
+        let sheet = p.sheet.as_deref().unwrap_or_default();
+        println!("worksheet '{sheet}' of '{}' (choose with --sheet NAME)", p.sheets.join("', '"));
+    }
     let mapping: Vec<&str> = p.mapping.iter().map(|m| m.map_or("null", |m| m.as_str())).collect();
     println!("suggested mapping: --mapping {}", mapping.join(","));
     Ok(())
@@ -51,7 +55,8 @@ fn file(store: &Store, a: FileArgs, json: bool) -> Result<()> {
     let input = read_input(&a.file)?;
     let name = a.file.file_name().map(|n| n.to_string_lossy().to_string()).filter(|n| n != "-");
     if a.preview {
-        return print_preview(&store.preview_file(&a.collection, &input, name.as_deref())?, json);
+        let p = store.preview_file_sheet(&a.collection, &input, name.as_deref(), a.sheet.as_deref())?;
+        return print_preview(&p, json);
     }
     let options = FileImport {
         mapping: a.mapping.as_deref().map(parse_mapping).transpose()?,
@@ -60,6 +65,7 @@ fn file(store: &Store, a: FileArgs, json: bool) -> Result<()> {
             (_, true) => Some(false),
             _ => None,
         },
+        sheet: a.sheet,
         defaults: defaults(&a.defaults)?,
     };
     let mut bar = Bar::new();

@@ -373,7 +373,11 @@ class Store:
     ) -> ImportReport:
         """Import a text feed, one IOC per line."""
     def preview_file(
-        self, collection: str, file: Union[_Path, bytes, bytearray], filename: Optional[str] = None
+        self,
+        collection: str,
+        file: Union[_Path, bytes, bytearray],
+        filename: Optional[str] = None,
+        sheet: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Preview a tabular file: the spec's files/preview answer (first rows, suggested mapping)."""
     def import_file(
@@ -384,6 +388,7 @@ class Store:
         ignore_first_line: Optional[bool] = None,
         *,
         filename: Optional[str] = None,
+        sheet: Optional[str] = None,
         progress: _Progress = None,
         **defaults: Any,
     ) -> ImportReport:

@@ -124,6 +124,12 @@ pub struct FilePreview {
     /// The sniffed delimiter of delimited text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
+    /// A workbook's worksheets, in order (to pick another one with `sheet`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sheets: Vec<String>,
+    /// The worksheet shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// The spec's `files/process` payload: `mapping`, `ignore_first_line`, and the default fields
@@ -140,16 +146,21 @@ pub struct FileProcess {
     /// Skip the first line; as the preview detects when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore_first_line: Option<bool>,
+    /// The worksheet of a workbook to read (name or 1-based number); the first with cells when
+    /// absent. An iocmatch extension of the spec's payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// Default fields for properties no column gives.
     #[serde(flatten)]
     pub fields: BatchFields,
 }
 
 /// The keys a [`FileProcess`] payload may hold.
-const PROCESS_KEYS: [&str; 9] = [
+const PROCESS_KEYS: [&str; 10] = [
     "file_handle",
     "mapping",
     "ignore_first_line",
+    "sheet",
     "description",
     "valid_from",
     "valid_until",
@@ -181,6 +192,7 @@ impl FileProcess {
         Ok(FileImport {
             mapping: self.mapping.clone(),
             ignore_first_line: self.ignore_first_line,
+            sheet: self.sheet.clone(),
             defaults: self.fields.to_defaults()?,
         })
     }
@@ -194,6 +206,9 @@ pub struct FileImport {
     pub mapping: Option<Vec<Option<Column>>>,
     /// Skip the first line; as the preview detects when `None`.
     pub ignore_first_line: Option<bool>,
+    /// The worksheet of a workbook to read: its name (case-insensitively) or 1-based number;
+    /// the first worksheet with cells when `None`. Ignored for delimited text.
+    pub sheet: Option<String>,
     /// Properties of the indicators that no column gives (or whose cell is empty).
     pub defaults: ImportDefaults,
 }
@@ -204,7 +219,16 @@ pub struct FileImport {
 /// # Errors
 /// [`crate::ErrorKind::Corrupt`] for a workbook that cannot be read.
 pub fn preview(input: &[u8], filename: Option<&str>) -> Result<FilePreview> {
-    let table = sheet::read(input, filename, Some(mapping::SAMPLE_ROWS))?;
+    preview_sheet(input, filename, None)
+}
+
+/// [`preview`] of worksheet `sheet` of a workbook (its name or 1-based number; the first with
+/// cells when `None`; ignored for delimited text).
+///
+/// # Errors
+/// As [`preview`]; a validation error naming a worksheet the workbook does not have.
+pub fn preview_sheet(input: &[u8], filename: Option<&str>, sheet: Option<&str>) -> Result<FilePreview> {
+    let table = sheet::read(input, filename, Some(mapping::SAMPLE_ROWS), sheet)?;
     let (mapping, header) = mapping::suggest(&table.rows);
     let preview = table
         .rows
@@ -219,6 +243,8 @@ pub fn preview(input: &[u8], filename: Option<&str>) -> Result<FilePreview> {
         ignore_first_line: header,
         format: table.format,
         delimiter: table.delimiter.map(|d| (d as char).to_string()),
+        sheets: table.sheets,
+        sheet: table.sheet,
     })
 }
 
@@ -232,6 +258,21 @@ impl Store {
         preview(input, filename)
     }
 
+    /// [`preview_sheet`] for an import into `collection` (which must exist).
+    ///
+    /// # Errors
+    /// Not-found for the collection; see [`preview_sheet`].
+    pub fn preview_file_sheet(
+        &self,
+        collection: &str,
+        input: &[u8],
+        filename: Option<&str>,
+        sheet: Option<&str>,
+    ) -> Result<FilePreview> {
+        self.collection(collection)?;
+        preview_sheet(input, filename, sheet)
+    }
+
     /// Import a tabular file into a collection. See [`Store::import_file_with_progress`].
     pub fn import_file(
         &self,
@@ -243,7 +284,8 @@ impl Store {
         self.import_file_with_progress(collection, input, filename, options, &mut super::no_progress)
     }
 
-    /// Import a tabular file (CSV/TSV, XLS, XLSX, ODS: the first worksheet with cells), reporting
+    /// Import a tabular file (CSV/TSV, XLS, XLSX, ODS: the worksheet `options.sheet` names, else
+    /// the first with cells), reporting
     /// progress.
     ///
     /// Each row gives one indicator per non-empty `observable` cell (several hashes of one file

@@ -178,7 +178,7 @@ pub(super) fn run(
     if let Some(m) = &options.mapping {
         check_mapping(m)?;
     }
-    let (mut rows, _, delimiter) = sheet::open(input, filename)?;
+    let (mut rows, _, delimiter) = sheet::open(input, filename, options.sheet.as_deref())?;
     let delimiter = delimiter.unwrap_or(b',');
     let mut buf: Vec<ByteRecord> = Vec::new();
     let mut numbers: Vec<u64> = Vec::new();

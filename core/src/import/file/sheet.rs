@@ -20,6 +20,10 @@ pub(crate) struct Table {
     pub row_numbers: Vec<u64>,
     /// The rows, as read; cells of delimited text may not be UTF-8 (checked per row later).
     pub rows: Vec<ByteRecord>,
+    /// A workbook's worksheets, in order (empty for delimited text).
+    pub sheets: Vec<String>,
+    /// The worksheet read.
+    pub sheet: Option<String>,
 }
 
 impl Table {
@@ -29,12 +33,13 @@ impl Table {
     }
 }
 
-/// Read `input`: every row, or the first `limit`.
-pub(crate) fn read(input: &[u8], filename: Option<&str>, limit: Option<usize>) -> Result<Table> {
+/// Read `input`: every row, or the first `limit`; of a workbook, worksheet `sheet` (a name or a
+/// 1-based number) or else the first one with cells.
+pub(crate) fn read(input: &[u8], filename: Option<&str>, limit: Option<usize>, sheet: Option<&str>) -> Result<Table> {
     let format = sniff::format(input, filename)?;
     match format {
         FileFormat::Csv => Ok(read_delimited(input, limit)),
-        _ => read_workbook(input, format, limit),
+        _ => read_workbook(input, format, limit, sheet),
     }
 }
 
@@ -53,8 +58,13 @@ enum Source<'a> {
     Table(Table),
 }
 
-/// Open `input` for [`Rows::fill`]: what it is, and its delimiter when it is delimited text.
-pub(crate) fn open<'a>(input: &'a [u8], filename: Option<&str>) -> Result<(Rows<'a>, FileFormat, Option<u8>)> {
+/// Open `input` for [`Rows::fill`] (of a workbook, worksheet `sheet` as in [`read`]): what it
+/// is, and its delimiter when it is delimited text.
+pub(crate) fn open<'a>(
+    input: &'a [u8],
+    filename: Option<&str>,
+    sheet: Option<&str>,
+) -> Result<(Rows<'a>, FileFormat, Option<u8>)> {
     let format = sniff::format(input, filename)?;
     let (source, delimiter) = match format {
         FileFormat::Csv => {
@@ -63,7 +73,7 @@ pub(crate) fn open<'a>(input: &'a [u8], filename: Option<&str>) -> Result<(Rows<
             let rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(d).from_reader(input);
             (Source::Delimited { input, rdr }, Some(d))
         }
-        _ => (Source::Table(read_workbook(input, format, None)?), None),
+        _ => (Source::Table(read_workbook(input, format, None, sheet)?), None),
     };
     Ok((Rows { source, row: 0, count: 0 }, format, delimiter))
 }
@@ -136,7 +146,15 @@ fn read_delimited(input: &[u8], limit: Option<usize>) -> Table {
         row_numbers.push(row);
         rows.push(rec.clone());
     }
-    Table { format: FileFormat::Csv, delimiter: Some(delimiter), row_offset: 0, row_numbers, rows }
+    Table {
+        format: FileFormat::Csv,
+        delimiter: Some(delimiter),
+        row_offset: 0,
+        row_numbers,
+        rows,
+        sheets: Vec::new(),
+        sheet: None,
+    }
 }
 
 /// Line ends (`\n`, `\r\n` or a lone `\r`) in the run of them starting at `at`.
@@ -150,13 +168,19 @@ fn corrupt(format: FileFormat, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Corrupt, format!("cannot read the {} workbook: {e}", format.name()))
 }
 
-fn read_workbook(input: &[u8], format: FileFormat, limit: Option<usize>) -> Result<Table> {
-    let cursor = Cursor::new(input);
-    let range = match format {
-        FileFormat::Xlsx => first_sheet(calamine::Xlsx::new(cursor).map_err(|e| corrupt(format, e))?, format)?,
-        FileFormat::Xls => first_sheet(calamine::Xls::new(cursor).map_err(|e| corrupt(format, e))?, format)?,
-        _ => first_sheet(calamine::Ods::new(cursor).map_err(|e| corrupt(format, e))?, format)?,
+fn read_workbook(input: &[u8], format: FileFormat, limit: Option<usize>, sheet: Option<&str>) -> Result<Table> {
+    let parse = || {
+        let cursor = Cursor::new(input);
+        match format {
+            FileFormat::Xlsx => pick_sheet(calamine::Xlsx::new(cursor).map_err(|e| corrupt(format, e))?, format, sheet),
+            FileFormat::Xls => pick_sheet(calamine::Xls::new(cursor).map_err(|e| corrupt(format, e))?, format, sheet),
+            _ => pick_sheet(calamine::Ods::new(cursor).map_err(|e| corrupt(format, e))?, format, sheet),
+        }
     };
+    // calamine indexes some damaged legacy (OLE) files out of bounds: such a panic is caught
+    // here and is a corrupt file like any other (nothing is shared with the parser but `input`)
+    let (range, sheets, name) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
+        .unwrap_or_else(|_| Err(corrupt(format, "the file is damaged (its structure points outside it)")))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let limit = limit.unwrap_or(usize::MAX);
     let mut rows = Vec::new();
@@ -170,26 +194,52 @@ fn read_workbook(input: &[u8], format: FileFormat, limit: Option<usize>) -> Resu
         }
         rows.push(rec);
     }
-    Ok(Table { format, delimiter: None, row_offset: u64::from(row0), row_numbers: Vec::new(), rows })
+    Ok(Table {
+        format,
+        delimiter: None,
+        row_offset: u64::from(row0),
+        row_numbers: Vec::new(),
+        rows,
+        sheets,
+        sheet: Some(name),
+    })
 }
 
-/// The first worksheet that has cells (an empty first sheet is passed over).
-fn first_sheet<R, RS>(mut wb: R, format: FileFormat) -> Result<calamine::Range<Data>>
+/// Worksheet `wanted` (its name, case-insensitively, or its 1-based number), else the first one
+/// that has cells (an empty first sheet is passed over); with the names of every sheet and the
+/// name of the one read.
+fn pick_sheet<R, RS>(
+    mut wb: R,
+    format: FileFormat,
+    wanted: Option<&str>,
+) -> Result<(calamine::Range<Data>, Vec<String>, String)>
 where
     R: Reader<RS>,
     R::Error: std::fmt::Display,
     RS: std::io::Read + std::io::Seek,
 {
     let names = wb.sheet_names();
-    let mut first = None;
-    for name in names {
-        let range = wb.worksheet_range(&name).map_err(|e| corrupt(format, format!("worksheet '{name}': {e}")))?;
-        if !range.is_empty() {
-            return Ok(range);
-        }
-        first.get_or_insert(range);
+    let mut read =
+        |name: &str| wb.worksheet_range(name).map_err(|e| corrupt(format, format!("worksheet '{name}': {e}")));
+    if let Some(w) = wanted.map(str::trim) {
+        let by_number = w.parse::<usize>().ok().filter(|&n| n >= 1).and_then(|n| names.get(n - 1));
+        let Some(name) = names.iter().find(|n| n.eq_ignore_ascii_case(w)).or(by_number).cloned() else {
+            return Err(Error::invalid(
+                w,
+                format!("the workbook has no worksheet '{w}': its worksheets are '{}'", names.join("', '")),
+            ));
+        };
+        return Ok((read(&name)?, names, name));
     }
-    first.ok_or_else(|| corrupt(format, "it has no worksheet"))
+    let mut first = None;
+    for name in &names {
+        let range = read(name)?;
+        if !range.is_empty() {
+            return Ok((range, names.clone(), name.clone()));
+        }
+        first.get_or_insert((range, name.clone()));
+    }
+    first.map(|(r, n)| (r, names.clone(), n)).ok_or_else(|| corrupt(format, "it has no worksheet"))
 }
 
 /// A cell as the text a user sees; a date cell in RFC 3339.
