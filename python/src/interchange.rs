@@ -4,6 +4,7 @@
 use crate::convert;
 use crate::errors::IntoPyResult;
 use crate::fork;
+use crate::progress::Progress;
 use crate::results::ImportReport;
 use crate::store::StoreCell;
 use iocmatch::import::MispOptions;
@@ -42,15 +43,29 @@ fn run<T: Send>(
     py.detach(|| cell.get().and_then(|s| fork::run(|| f(&s)))).py(py)
 }
 
+/// Run an import on the store without the GIL, reporting to the caller's `progress`.
+fn import_with_progress(
+    py: Python<'_>,
+    cell: &StoreCell,
+    progress: Option<&Bound<'_, PyAny>>,
+    f: impl FnOnce(&iocmatch::Store, &mut dyn FnMut(iocmatch::Progress)) -> iocmatch::Result<iocmatch::ImportReport> + Send,
+) -> PyResult<ImportReport> {
+    let mut progress = Progress::new(py, progress)?;
+    let result = py.detach(|| cell.get().and_then(|s| fork::run(|| f(&s, &mut |p| progress.report(p)))));
+    progress.close(py);
+    result.py(py).map(ImportReport)
+}
+
 /// `Store.import_stix`.
 pub fn import_stix(
     py: Python<'_>,
     cell: &StoreCell,
     collection: String,
     data: &Bound<'_, PyAny>,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ImportReport> {
     let input = input_bytes(py, data)?;
-    run(py, cell, |s| s.import_stix(&collection, &input)).map(ImportReport)
+    import_with_progress(py, cell, progress, |s, p| s.import_stix_with_progress(&collection, &input, p))
 }
 
 /// `Store.import_misp`.
@@ -60,9 +75,11 @@ pub fn import_misp(
     collection: String,
     data: &Bound<'_, PyAny>,
     all_attributes: bool,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ImportReport> {
     let input = input_bytes(py, data)?;
-    run(py, cell, |s| s.import_misp(&collection, &input, &MispOptions { all_attributes })).map(ImportReport)
+    let options = MispOptions { all_attributes };
+    import_with_progress(py, cell, progress, |s, p| s.import_misp_with_progress(&collection, &input, &options, p))
 }
 
 /// `Store.export_stix`: the bundle as a dict.

@@ -214,22 +214,32 @@ impl Store {
     /// ``dict``, or a path to a file), a list of objects, or one object per line. Supported
     /// patterns become indicators with their validity, kill chain phases, description and
     /// ``indicates`` threats; every skipped object is in the report with its id and the reason.
-    fn import_stix(&self, py: Python<'_>, collection: String, data: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
-        crate::interchange::import_stix(py, &self.cell, collection, data)
+    /// ``progress`` as for ``import_text``.
+    #[pyo3(signature = (collection, data, *, progress = None))]
+    fn import_stix(
+        &self,
+        py: Python<'_>,
+        collection: String,
+        data: &Bound<'_, PyAny>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ImportReport> {
+        crate::interchange::import_stix(py, &self.cell, collection, data, progress)
     }
 
     /// Import a MISP event (JSON, also the REST ``response`` wrapper) or a MISP CSV export into a
     /// collection: ``data`` is ``str``, ``bytes``, a ``dict`` or a path. Only ``to_ids``
     /// attributes unless ``all_attributes``; every skipped attribute is in the report.
-    #[pyo3(signature = (collection, data, all_attributes = false))]
+    /// ``progress`` as for ``import_text``.
+    #[pyo3(signature = (collection, data, all_attributes = false, *, progress = None))]
     fn import_misp(
         &self,
         py: Python<'_>,
         collection: String,
         data: &Bound<'_, PyAny>,
         all_attributes: bool,
+        progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ImportReport> {
-        crate::interchange::import_misp(py, &self.cell, collection, data, all_attributes)
+        crate::interchange::import_misp(py, &self.cell, collection, data, all_attributes, progress)
     }
 
     /// The collection as a STIX 2.1 bundle (a dict).

@@ -72,6 +72,19 @@ def test_import_misp_json_and_csv(feed: iocmatch.Store) -> None:
         feed.import_misp("feed", {"foo": 1})
 
 
+def test_stix_and_misp_imports_report_progress(feed: iocmatch.Store) -> None:
+    for run in (
+        lambda cb: feed.import_stix("feed", FIXTURES / "bundle.json", progress=cb),
+        lambda cb: feed.import_misp("feed", FIXTURES / "misp_event.json", progress=cb),
+    ):
+        seen: list[tuple[str, int, int]] = []
+        report = run(lambda *a: seen.append(a))
+        assert report.imported + report.duplicates > 0
+        assert {s for s, _, _ in seen} == {"parse", "write"}, seen
+        assert seen[-1][0] == "write" and seen[-1][1] == seen[-1][2]
+        assert all(0 <= d <= t for _, d, t in seen)
+
+
 def test_export_text(feed: iocmatch.Store) -> None:
     feed.import_text("feed", "evil.com\n1.2.3.4:80\nd41d8cd98f00b204e9800998ecf8427e\n")
     assert feed.export_text("feed") == "1.2.3.4\nevil.com\nd41d8cd98f00b204e9800998ecf8427e\n"

@@ -343,7 +343,11 @@ class Store:
     def add_indicators(self, collection: str, payload: Union[Dict[str, Any], str, bytes]) -> Dict[str, Any]:
         """Add indicators from the spec's batch payload; returns the spec's response."""
     def import_stix(
-        self, collection: str, data: Union[str, bytes, Dict[str, Any], List[Any], os.PathLike[str]]
+        self,
+        collection: str,
+        data: Union[str, bytes, Dict[str, Any], List[Any], os.PathLike[str]],
+        *,
+        progress: _Progress = None,
     ) -> ImportReport:
         """Import STIX 2.1 indicators (a bundle, a list of objects, or one object per line)."""
     def import_misp(
@@ -351,6 +355,8 @@ class Store:
         collection: str,
         data: Union[str, bytes, Dict[str, Any], List[Any], os.PathLike[str]],
         all_attributes: bool = False,
+        *,
+        progress: _Progress = None,
     ) -> ImportReport:
         """Import a MISP event (JSON) or a MISP CSV export."""
     def export_stix(self, collection: str) -> Dict[str, Any]:
