@@ -276,6 +276,38 @@ fn misp_attribute_types() {
 }
 
 #[test]
+fn misp_galaxy_clusters_become_threats_with_their_synonyms() {
+    let s = store();
+    let event = json!({"Event": {
+        "info": "galaxies",
+        "Galaxy": [
+            {"type": "threat-actor", "name": "Threat Actor", "GalaxyCluster": [
+                {"value": "Galaxy Bear", "meta": {"synonyms": ["GB-1", "Galaxy Bear", " "]}}
+            ]},
+            {"type": "country", "GalaxyCluster": [{"value": "Nowhere"}]}
+        ],
+        // the same cluster as a tag: one threat, its aliases kept
+        "Tag": [{"name": "misp-galaxy:threat-actor=\"Galaxy Bear\""}],
+        "Attribute": [
+            {"type": "domain", "value": "galaxy-one.com", "to_ids": true},
+            {"type": "domain", "value": "galaxy-two.com", "to_ids": true, "Galaxy": [
+                {"type": "mitre-malware", "GalaxyCluster": [{"value": "StarDust - S0999"}]}
+            ]}
+        ]
+    }});
+    let r = s.import_misp("feed", event.to_string().as_bytes(), &MispOptions::default()).unwrap();
+    assert_eq!(r.imported, 2, "{r:?}");
+    let bear = s.threat("Galaxy Bear").unwrap();
+    assert_eq!(bear.aliases, ["GB-1"]);
+    assert!(bear.id.starts_with("intrusion-set--"), "{bear:?}");
+    assert!(s.threat("Nowhere").is_err(), "a country is no threat");
+    let dust = s.threat("StarDust").unwrap();
+    assert!(dust.id.starts_with("malware--"), "{dust:?}");
+    assert_eq!(by_name(&s, "feed", "galaxy-one.com").threats, [bear.id.clone()]);
+    assert_eq!(by_name(&s, "feed", "galaxy-two.com").threats, [bear.id, dust.id]);
+}
+
+#[test]
 fn misp_csv_export() {
     let s = store();
     let r = s.import_misp("feed", &fixture("misp.csv"), &MispOptions::default()).unwrap();

@@ -8,7 +8,8 @@
 //! `email`, `email-src`, `email-dst`, `email-reply-to`, `whois-registrant-email`, `md5`, `sha1`,
 //! `sha256`, `sha512`, `ssdeep`, `filename|<hash>` and `malware-sample`, `target-user` and
 //! `github-username` (user names). An attribute's `first_seen` (else its `timestamp`) starts its
-//! validity and `last_seen` ends it. Event tags `misp-galaxy:threat-actor="X"` (and the
+//! validity and `last_seen` ends it. Galaxy clusters (with their synonyms as aliases) and tags
+//! `misp-galaxy:threat-actor="X"` (and the
 //! `mitre-intrusion-set`, `malpedia`, `tool`, `ransomware` galaxies) become related threats;
 //! `kill-chain:<phase>` tags become kill chain phases. Every skipped attribute is reported
 //! with its number, value and reason.
@@ -170,19 +171,57 @@ const THREAT_GALAXIES: [(&str, &str); 6] = [
     ("misp-galaxy:mitre-malware=", "malware"),
 ];
 
+/// Galaxy clusters (`"Galaxy": [{"type": "threat-actor", "GalaxyCluster": [{"value", "meta":
+/// {"synonyms"}}]}]`) of the threat galaxies become related threats, with their synonyms as
+/// aliases (read before the tags, so that a cluster also tagged keeps its aliases).
+fn galaxies_into(galaxies: Option<&Value>, parsed: &mut Parsed, ctx: &mut EventContext) {
+    let Some(Value::Array(galaxies)) = galaxies else { return };
+    for g in galaxies {
+        let Some(kind) = text(g, "type") else { continue };
+        let Some(&(_, threat_type)) =
+            THREAT_GALAXIES.iter().find(|(prefix, _)| prefix.strip_prefix("misp-galaxy:") == Some(&format!("{kind}=")))
+        else {
+            continue;
+        };
+        let Some(Value::Array(clusters)) = g.get("GalaxyCluster") else { continue };
+        for c in clusters {
+            let Some(name) = text(c, "value").map(str::trim).filter(|n| !n.is_empty()) else { continue };
+            let name = att_ck_name(name);
+            let aliases = match c.get("meta").and_then(|m| m.get("synonyms")) {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty() && !a.eq_ignore_ascii_case(&name))
+                    .map(String::from)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let i = parsed.threat(ThreatDef { id: None, name, aliases, threat_type });
+            if !ctx.threats.contains(&i) {
+                ctx.threats.push(i);
+            }
+        }
+    }
+}
+
+/// "APT28 - G0007" in the ATT&CK galaxies: the name without the ATT&CK id.
+fn att_ck_name(n: &str) -> String {
+    if let Some((a, b)) = n.rsplit_once(" - ") {
+        if b.len() <= 6 && b.starts_with(['G', 'S']) && b[1..].bytes().all(|c| c.is_ascii_digit()) {
+            return a.trim().to_string();
+        }
+    }
+    n.to_string()
+}
+
 fn tags_into(tags: Option<&Value>, parsed: &mut Parsed, ctx: &mut EventContext) {
     let Some(Value::Array(tags)) = tags else { return };
     for t in tags {
         let Some(name) = text(t, "name").or_else(|| t.as_str()) else { continue };
         for (prefix, threat_type) in THREAT_GALAXIES {
             if let Some(rest) = name.strip_prefix(prefix) {
-                let mut n = rest.trim().trim_matches('"').trim().to_string();
-                // "APT28 - G0007" in the ATT&CK galaxies: keep the name.
-                if let Some((a, b)) = n.rsplit_once(" - ") {
-                    if b.len() <= 6 && b.starts_with(['G', 'S']) {
-                        n = a.trim().to_string();
-                    }
-                }
+                let n = att_ck_name(rest.trim().trim_matches('"').trim());
                 if !n.is_empty() {
                     let i = parsed.threat(ThreatDef { id: None, name: n, aliases: Vec::new(), threat_type });
                     if !ctx.threats.contains(&i) {
@@ -202,6 +241,7 @@ fn tags_into(tags: Option<&Value>, parsed: &mut Parsed, ctx: &mut EventContext) 
 
 fn event(ev: &Value, parsed: &mut Parsed, options: &MispOptions) {
     let mut ctx = EventContext { info: text(ev, "info").and_then(clip_description), ..EventContext::default() };
+    galaxies_into(ev.get("Galaxy"), parsed, &mut ctx);
     tags_into(ev.get("Tag"), parsed, &mut ctx);
     let mut attrs: Vec<&Value> = Vec::new();
     if let Some(Value::Array(a)) = ev.get("Attribute") {
@@ -227,6 +267,7 @@ fn event(ev: &Value, parsed: &mut Parsed, options: &MispOptions) {
             continue;
         };
         let mut actx = ctx.clone();
+        galaxies_into(a.get("Galaxy"), parsed, &mut actx);
         tags_into(a.get("Tag"), parsed, &mut actx);
         let attr = Attr {
             kind,
