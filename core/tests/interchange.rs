@@ -303,7 +303,7 @@ fn misp_galaxy_clusters_become_threats_with_their_synonyms() {
     assert!(s.threat("Nowhere").is_err(), "a country is no threat");
     let dust = s.threat("StarDust").unwrap();
     assert!(dust.id.starts_with("malware--"), "{dust:?}");
-    assert_eq!(by_name(&s, "feed", "galaxy-one.com").threats, [bear.id.clone()]);
+    assert_eq!(by_name(&s, "feed", "galaxy-one.com").threats, std::slice::from_ref(&bear.id));
     assert_eq!(by_name(&s, "feed", "galaxy-two.com").threats, [bear.id, dust.id]);
 }
 
