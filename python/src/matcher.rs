@@ -24,7 +24,13 @@ pub fn match_options(
     profile: Option<&str>,
     default_time: Option<Timestamp>,
 ) -> iocmatch::Result<MatchOptions> {
-    Ok(MatchOptions { profile: profile.map(Profile::load).transpose()?, community, collections, default_time })
+    Ok(MatchOptions {
+        profile: profile.map(Profile::load).transpose()?,
+        community,
+        collections,
+        default_time,
+        sightings: None,
+    })
 }
 
 /// A compiled, immutable snapshot of a store (loaded from a file by mmap, or made by

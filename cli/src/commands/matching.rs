@@ -80,6 +80,7 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
         community,
         collections: (!collections.is_empty()).then_some(collections),
         default_time: date(&a.default_time)?,
+        sightings: None,
     };
     let matcher = Matcher::new(Arc::new(index), &options)?;
     let at = date(&a.at)?;
