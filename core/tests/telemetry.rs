@@ -156,6 +156,32 @@ fn a_report_over_events_counts_what_the_spec_says() {
 }
 
 #[test]
+fn days_are_utc_days_whatever_the_events_offset() {
+    let s = sample();
+    let d = |t: &str| ev(Some(t), r#""destination":{"domain":"evil.example"}"#);
+    let events = [
+        d("2024-06-01T23:59:59Z"),
+        d("2024-06-02T01:30:00+02:00"), // 2024-06-01T23:30:00Z
+        d("2024-06-02T00:00:00Z"),
+        d("2024-06-01T22:00:00-03:00"), // 2024-06-02T01:00:00Z
+        d("2024-06-02T23:59:59.999999Z"),
+        d("2024-06-03T00:00:00.000001Z"),
+    ];
+    let r = s.telemetry_from_events("feed", &events, &options()).unwrap();
+    assert_eq!(
+        rows(&r),
+        [row(
+            "evil.example",
+            Kind::Domain,
+            6,
+            "2024-06-01T23:30:00Z",
+            "2024-06-03T00:00:00.000001Z",
+            &[("2024-06-01", 2), ("2024-06-02", 3), ("2024-06-03", 1)],
+        )]
+    );
+}
+
+#[test]
 fn the_window_and_until_are_parameters() {
     let s = sample();
     // the last 31 days before 2024-06-02T05:00: only the first two events' days
