@@ -123,8 +123,9 @@ fn heatmap(report: &TelemetryReport) -> String {
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="sightings per indicator and {unit}">"#
     );
-    // month labels: at the first column of each month
+    // month labels: at the first column of each month, unless the previous label is too close
     let mut prev: Option<(i64, usize)> = None;
+    let mut free_from = 0i64;
     for c in 0..cols {
         let ym = year_month(first + c * bucket);
         if prev != Some(ym) {
@@ -134,7 +135,10 @@ fn heatmap(report: &TelemetryReport) -> String {
             } else {
                 MONTHS[ym.1 - 1].to_string()
             };
-            let _ = write!(out, r#"<text class="month" x="{x}" y="{}">{label}</text>"#, TOP - 8);
+            if x >= free_from {
+                let _ = write!(out, r#"<text class="month" x="{x}" y="{}">{label}</text>"#, TOP - 8);
+                free_from = x + label.len() as i64 * 6 + 4;
+            }
             prev = Some(ym);
         }
     }
@@ -277,5 +281,46 @@ mod tests {
         assert_eq!((bucket_days(31), bucket_days(92), bucket_days(366), bucket_days(10_000)), (1, 1, 7, 19));
         assert_eq!(year_month(0), (1970, 1));
         assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    fn report(start: &str, end: &str, days: &[(&str, u64)]) -> TelemetryReport {
+        use iocmatch::detect::{DayCount, TelemetryRow, TelemetrySummary};
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        TelemetryReport {
+            summary: TelemetrySummary {
+                id: "telemetry-report--x".into(),
+                collection_id: "ioc-collection--y".into(),
+                created: t(end),
+                window_start: t(start),
+                window_end: t(end),
+                communities: vec![],
+                source: "events".into(),
+                events: 9,
+                indicators_seen: 1,
+            },
+            rows: vec![TelemetryRow {
+                indicator_id: "indicator--z".into(),
+                observable: "evil.example".into(),
+                kind: iocmatch::Kind::Domain,
+                sightings: days.iter().map(|d| d.1).sum(),
+                first_seen: t(start),
+                last_seen: t(end),
+                days: days.iter().map(|(d, count)| DayCount { day: t(d).day(), count: *count }).collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn daily_columns_for_short_windows_and_no_overlapping_month_labels() {
+        let r = report("2024-01-30", "2024-03-01", &[("2024-01-30", 1), ("2024-02-10", 4), ("2024-03-01", 2)]);
+        let svg = heatmap(&r);
+        // 2024-01-30 ..= 2024-03-01: 32 days, one column each
+        assert_eq!(svg.matches("<rect").count(), 32 + COLOURS.len());
+        assert!(svg.contains("evil.example: 4 sightings on 2024-02-10</title>"));
+        assert!(svg.contains("evil.example: 1 sighting on 2024-01-30</title>"));
+        assert!(svg.contains(&format!("fill=\"{}\"><title>evil.example: 4 ", COLOURS[4])));
+        assert!(svg.contains(&format!("fill=\"{}\"><title>evil.example: 1 ", COLOURS[1])));
+        // Jan 2024 at column 0; Feb two columns later would overlap it and is left out; Mar is drawn
+        assert!(svg.contains(">Jan 2024</text>") && !svg.contains(">Feb</text>") && svg.contains(">Mar</text>"));
     }
 }
