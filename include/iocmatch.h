@@ -1445,6 +1445,18 @@ enum iocmatch_result iocmatch_match_options_set_default_time(struct iocmatch_mat
                                                              int64_t unix_seconds);
 
 /**
+ * Count sightings (`record` true) or not (false, the default): a matcher made with these
+ * options counts, per indicator and UTC day, every event in which it found the indicator,
+ * whatever its validity window (for telemetry reports made with
+ * `iocmatch_telemetry_from_sightings`). Counts stay in memory until
+ * `iocmatch_matcher_flush_sightings`. Each matcher made from the options gets its own counter.
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`.
+ */
+enum iocmatch_result iocmatch_match_options_set_record_sightings(struct iocmatch_match_options *options,
+                                                                 bool record);
+
+/**
  * Free options. NULL is ignored.
  */
 void iocmatch_match_options_free(struct iocmatch_match_options *options);
@@ -1594,6 +1606,128 @@ enum iocmatch_result iocmatch_store_set_limit(const struct iocmatch_store *store
  * thread may free a string, once.
  */
 void iocmatch_string_free(char *s);
+
+/**
+ * Make and save the telemetry report of a collection (id or name) over archived NDJSON
+ * events: `paths` are `n_paths` file or directory paths (directories are walked, gzip files
+ * read by their magic bytes), read in parallel. Only IP, domain and hash indicators count;
+ * validity windows are ignored, revoked indicators left out; a sighting is one event in which
+ * the indicator matched, with its `@timestamp` in the window.
+ *
+ * `options_json` (NULL for the defaults) is `{"window": "365d", "until": "<date>",
+ * "communities": ["<id or name>", ...], "profile": "default" | "strict" | "<file>"}`, every
+ * key optional (window one year, until now, the collection's community, the default profile).
+ *
+ * On success `*report_json_out` is the report as JSON (`{"id", "collection_id", "created",
+ * "window_start", "window_end", "communities", "source", "events", "indicators_seen", "rows":
+ * [{"indicator_id", "observable", "kind", "sightings", "first_seen", "last_seen", "days":
+ * [{"date", "count"}]}], "archive": {"files", "totals", "disk_bytes", "errors"}}`), owned by
+ * the caller (free it with `iocmatch_string_free`). Bad lines and unreadable files do not fail
+ * the call: they are counted in `"archive"`.
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `VALIDATION` (options, a
+ * community that does not see the collection); `NOT_FOUND` (collection, community); `IO` (a
+ * path that does not exist); `STORAGE`. Thread-safe; blocks until done.
+ */
+enum iocmatch_result iocmatch_telemetry_run(const struct iocmatch_store *store,
+                                            const char *collection,
+                                            size_t collection_len,
+                                            const struct iocmatch_bytes *paths,
+                                            size_t n_paths,
+                                            const char *options_json,
+                                            size_t options_len,
+                                            char **report_json_out);
+
+/**
+ * As `iocmatch_telemetry_run`, over `n_events` events given as JSON objects (one ECS event
+ * each) instead of archives. Events that are not JSON objects are skipped.
+ *
+ * On success `*report_json_out` is the report as JSON (without `"archive"`), owned by the
+ * caller (free it with `iocmatch_string_free`).
+ *
+ * Returns as `iocmatch_telemetry_run` (no `IO`). Thread-safe.
+ */
+enum iocmatch_result iocmatch_telemetry_from_events(const struct iocmatch_store *store,
+                                                    const char *collection,
+                                                    size_t collection_len,
+                                                    const struct iocmatch_bytes *events,
+                                                    size_t n_events,
+                                                    const char *options_json,
+                                                    size_t options_len,
+                                                    char **report_json_out);
+
+/**
+ * Make and save the telemetry report of a collection (id or name) from the sightings that
+ * matchers recorded (`iocmatch_match_options_set_record_sightings`) and flushed to the store
+ * (`iocmatch_matcher_flush_sightings`), without reading events again; day precision.
+ * `options_json` as for `iocmatch_telemetry_run` (NULL for the defaults).
+ *
+ * On success `*report_json_out` is the report as JSON (`"source": "sightings"`), owned by the
+ * caller (free it with `iocmatch_string_free`).
+ *
+ * Returns as `iocmatch_telemetry_run` (no `IO`). Thread-safe.
+ */
+enum iocmatch_result iocmatch_telemetry_from_sightings(const struct iocmatch_store *store,
+                                                       const char *collection,
+                                                       size_t collection_len,
+                                                       const char *options_json,
+                                                       size_t options_len,
+                                                       char **report_json_out);
+
+/**
+ * A saved telemetry report (`telemetry-report--<uuid>` or the bare uuid) as JSON, rows ordered
+ * by sightings.
+ *
+ * On success `*report_json_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `NOT_FOUND`; `STORAGE`.
+ * Thread-safe.
+ */
+enum iocmatch_result iocmatch_telemetry_report_get(const struct iocmatch_store *store,
+                                                   const char *id,
+                                                   size_t id_len,
+                                                   char **report_json_out);
+
+/**
+ * The saved telemetry reports of a collection (id or name), newest first, without their rows:
+ * a JSON array of `{"id", "collection_id", "created", "window_start", "window_end",
+ * "communities", "source", "events", "indicators_seen"}`.
+ *
+ * On success `*list_json_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `NOT_FOUND`; `STORAGE`.
+ * Thread-safe.
+ */
+enum iocmatch_result iocmatch_telemetry_report_list(const struct iocmatch_store *store,
+                                                    const char *collection,
+                                                    size_t collection_len,
+                                                    char **list_json_out);
+
+/**
+ * Delete a saved telemetry report.
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `NOT_FOUND`; `STORAGE`.
+ * Thread-safe.
+ */
+enum iocmatch_result iocmatch_telemetry_report_delete(const struct iocmatch_store *store,
+                                                      const char *id,
+                                                      size_t id_len);
+
+/**
+ * Add the sightings `matcher` counted so far (its options asked for them with
+ * `iocmatch_match_options_set_record_sightings`) to a store, and start counting again from
+ * zero; counts add to those stored, so flushing twice never counts twice, and sightings of
+ * indicators deleted meanwhile are skipped. A live matcher flushes to its own store (`store`
+ * may be NULL; it also flushes on `iocmatch_matcher_refresh`); a matcher made from an index
+ * needs `store`. `*written_out` (may be NULL) is the number of sightings written.
+ *
+ * Returns `IOCMATCH_RESULT_OK` (also when the matcher records nothing: 0 written);
+ * `NULL_PARAMETER` (`matcher`; `store` for a matcher made from an index); `STORAGE` (the
+ * counts are kept for the next flush). Thread-safe: matching may go on meanwhile.
+ */
+enum iocmatch_result iocmatch_matcher_flush_sightings(const struct iocmatch_matcher *matcher,
+                                                      const struct iocmatch_store *store,
+                                                      uint64_t *written_out);
 
 /**
  * Register a threat. `params_json` is a JSON object: `{"name": "APT29", "id":

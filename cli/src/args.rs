@@ -39,6 +39,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Match NDJSON events (ECS) against the collections; one JSON object per match on stdout.
     Match(MatchArgs),
+    /// Telemetry reports: which indicators of a collection were seen in events, and how often.
+    #[command(subcommand)]
+    Telemetry(TelemetryCmd),
     /// Compile the active indicators into an index file for `match --index`.
     Compile {
         /// Where to write the index.
@@ -402,4 +405,63 @@ pub struct MatchArgs {
     /// Worker threads (default: every core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Count sightings per indicator and UTC day (ignoring validity windows) and add them to
+    /// the store at the end, for `telemetry run COLLECTION --from-sightings`.
+    #[arg(long, conflicts_with_all = ["index", "raw"])]
+    pub record_sightings: bool,
+}
+
+/// Telemetry commands.
+#[derive(Debug, Subcommand)]
+pub enum TelemetryCmd {
+    /// Make and save a report over archived NDJSON events (files, directories, gzip), or from
+    /// the sightings `match --record-sightings` recorded: `telemetry run COLLECTION PATH...`.
+    Run(TelemetryRunArgs),
+    /// Show a saved report.
+    Show {
+        /// The report id (`telemetry-report--<uuid>`).
+        report: String,
+        /// Also write the report as a self-contained HTML page with a heatmap.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// List the saved reports of a collection, newest first.
+    List {
+        /// The collection (id or name).
+        collection: String,
+    },
+    /// Delete a saved report.
+    Delete {
+        /// The report id.
+        report: String,
+    },
+}
+
+/// `telemetry run`.
+#[derive(Debug, Args)]
+pub struct TelemetryRunArgs {
+    /// The collection (id or name).
+    pub collection: String,
+    /// Event archives: NDJSON files or directories of them, plain or gzip.
+    #[arg(required_unless_present = "from_sightings", conflicts_with = "from_sightings")]
+    pub paths: Vec<PathBuf>,
+    /// Use the sightings recorded by `match --record-sightings` instead of reading events
+    /// (day precision).
+    #[arg(long)]
+    pub from_sightings: bool,
+    /// How far back events count: 365d, 12w, 30d...
+    #[arg(long, default_value = "365d")]
+    pub window: String,
+    /// The end of the window (default: now).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// The communities the report is for (id or name; repeatable); default: the collection's.
+    #[arg(long = "community")]
+    pub communities: Vec<String>,
+    /// Field scopes: `default`, `strict` (the spec's table only) or a profile file.
+    #[arg(long, default_value = "default")]
+    pub profile: String,
+    /// Also write the report as a self-contained HTML page with a heatmap.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod html;
 mod output;
 
 use clap::Parser;

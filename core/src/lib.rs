@@ -30,7 +30,7 @@ pub use import::{BatchPayload, BatchResponse, ImportDefaults, ImportReport, Prog
 pub use import::{FileImport, FilePreview, FileProcess};
 pub use index::Index;
 pub use killchain::{KillChainPhase, PhaseSet};
-pub use matcher::{EventMatches, LiveMatcher, Match, MatchOptions, Matcher, TimeSource};
+pub use matcher::{EventMatches, LiveMatcher, Match, MatchOptions, Matcher, Sighting, SightingsRecorder, TimeSource};
 pub use observable::{IndicatorValue, Kind, Observable};
 pub use scope::Profile;
 pub use store::{

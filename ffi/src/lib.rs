@@ -35,6 +35,7 @@ pub mod result;
 pub mod scan;
 pub mod store;
 pub mod strings;
+pub mod telemetry;
 pub mod threat;
 
 use error::{FfiError, FfiResult};

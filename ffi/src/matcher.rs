@@ -39,6 +39,14 @@ impl iocmatch_matcher {
             Source::Live(live) => Ok(live.matcher()?),
         }
     }
+
+    /// The live matcher, if it is one.
+    pub(crate) fn live(&self) -> Option<&LiveMatcher> {
+        match &self.source {
+            Source::Live(live) => Some(live),
+            Source::Fixed { .. } => None,
+        }
+    }
 }
 
 /// A pre-extracted `(field, value)` pair of an event: `field_len` bytes of UTF-8 at `field` (a

@@ -4,8 +4,9 @@ use crate::error::{guard, guard_value, FfiError};
 use crate::result::iocmatch_result;
 use crate::strings::{check_out, str_arg, write_out};
 use crate::{free_handle, new_handle};
-use iocmatch_core::{MatchOptions, Profile, Timestamp};
+use iocmatch_core::{MatchOptions, Profile, SightingsRecorder, Timestamp};
 use std::ffi::c_char;
+use std::sync::Arc;
 
 /// Options for a new matcher, built with the `iocmatch_match_options_*` setters. A matcher copies
 /// them when it is made, so they may be freed (or changed for the next matcher) right after.
@@ -130,6 +131,25 @@ pub unsafe extern "C" fn iocmatch_match_options_set_default_time(
     })
 }
 
+/// Count sightings (`record` true) or not (false, the default): a matcher made with these
+/// options counts, per indicator and UTC day, every event in which it found the indicator,
+/// whatever its validity window (for telemetry reports made with
+/// `iocmatch_telemetry_from_sightings`). Counts stay in memory until
+/// `iocmatch_matcher_flush_sightings`. Each matcher made from the options gets its own counter.
+///
+/// Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`.
+#[no_mangle]
+pub unsafe extern "C" fn iocmatch_match_options_set_record_sightings(
+    options: *mut iocmatch_match_options,
+    record: bool,
+) -> iocmatch_result {
+    guard(|| {
+        let o = unsafe { options_mut(options) }?;
+        o.inner.sightings = record.then(|| Arc::new(SightingsRecorder::new()));
+        Ok(())
+    })
+}
+
 /// Free options. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn iocmatch_match_options_free(options: *mut iocmatch_match_options) {
@@ -141,7 +161,12 @@ pub unsafe extern "C" fn iocmatch_match_options_free(options: *mut iocmatch_matc
 /// # Safety
 /// `p` is NULL or a live options handle.
 pub(crate) unsafe fn options_or_default(p: *const iocmatch_match_options) -> MatchOptions {
-    unsafe { p.as_ref() }.map(|o| o.inner.clone()).unwrap_or_default()
+    let mut o = unsafe { p.as_ref() }.map(|o| o.inner.clone()).unwrap_or_default();
+    if o.sightings.is_some() {
+        // each matcher counts on its own
+        o.sightings = Some(Arc::new(SightingsRecorder::new()));
+    }
+    o
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::store::StoreCell;
 use crate::stream::{Reader, Stream};
 use crate::walk::Walker;
 use arc_swap::ArcSwap;
-use iocmatch::{EventMatches, LiveMatcher, MatchOptions, Profile, Store, TimeSource, Timestamp};
+use iocmatch::{EventMatches, LiveMatcher, MatchOptions, Profile, SightingsRecorder, Store, TimeSource, Timestamp};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
@@ -24,7 +24,13 @@ pub fn match_options(
     profile: Option<&str>,
     default_time: Option<Timestamp>,
 ) -> iocmatch::Result<MatchOptions> {
-    Ok(MatchOptions { profile: profile.map(Profile::load).transpose()?, community, collections, default_time })
+    Ok(MatchOptions {
+        profile: profile.map(Profile::load).transpose()?,
+        community,
+        collections,
+        default_time,
+        sightings: None,
+    })
 }
 
 /// A compiled, immutable snapshot of a store (loaded from a file by mmap, or made by
@@ -117,7 +123,12 @@ impl Live {
         let live = {
             let mut slot = self.live.lock().unwrap_or_else(|p| p.into_inner());
             if slot.0 != fork {
-                let fresh = fork::run(|| LiveMatcher::new(store.clone(), self.options.clone()))?;
+                let mut options = self.options.clone();
+                if options.sightings.is_some() {
+                    // the parent's counts are the parent's to flush
+                    options.sightings = Some(Arc::new(SightingsRecorder::new()));
+                }
+                let fresh = fork::run(|| LiveMatcher::new(store.clone(), options))?;
                 *slot = (fork, Arc::new(fresh));
             }
             slot.1.clone()
@@ -421,6 +432,23 @@ impl Matcher {
         match &self.source {
             Source::Fixed(_) => Ok(()),
             Source::Live(live) => py.detach(|| live.update(true)).py(py).map(|_| ()),
+        }
+    }
+
+    /// Add the sightings this matcher counted (``Store.matcher(record_sightings=True)``) to its
+    /// store, and start counting again from zero; returns the sightings written. Counts add up,
+    /// so flushing twice never counts twice; :meth:`refresh` flushes too. ``0`` for a matcher
+    /// that does not record.
+    fn flush_sightings(&self, py: Python<'_>) -> PyResult<u64> {
+        match &self.source {
+            Source::Fixed(_) => Ok(0),
+            Source::Live(live) => py
+                .detach(|| {
+                    live.update(false)?;
+                    let current = live.live.lock().unwrap_or_else(|p| p.into_inner()).1.clone();
+                    fork::run(|| current.flush_sightings())
+                })
+                .py(py),
         }
     }
 

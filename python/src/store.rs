@@ -6,7 +6,9 @@ use crate::fork;
 use crate::matcher::{match_options, Index, Matcher};
 use crate::progress::Progress;
 use crate::results::{Collection, Community, ImportReport, Indicator, Threat};
-use iocmatch::{CollectionUpdate, ImportDefaults, IndicatorEdit, IndicatorQuery, NewCollection, NewThreat, Pagination};
+use iocmatch::{
+    CollectionUpdate, ImportDefaults, IndicatorEdit, IndicatorQuery, MatchOptions, NewCollection, NewThreat, Pagination,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
@@ -489,7 +491,11 @@ impl Store {
     /// :meth:`Matcher.refresh`). ``community`` and ``collections`` (ids or names) limit what it
     /// sees; ``profile`` is ``"default"``, ``"strict"`` or a profile file; ``default_time`` is
     /// the time of events without a readable ``@timestamp`` (now when ``None``).
-    #[pyo3(signature = (*, community = None, collections = None, profile = None, default_time = None))]
+    ///
+    /// With ``record_sightings``, it counts every indicator found per event and UTC day, whatever
+    /// its validity window, for :meth:`telemetry_from_sightings`; :meth:`Matcher.flush_sightings`
+    /// (and :meth:`Matcher.refresh`) add the counts to the store.
+    #[pyo3(signature = (*, community = None, collections = None, profile = None, default_time = None, record_sightings = false))]
     fn matcher(
         &self,
         py: Python<'_>,
@@ -497,6 +503,7 @@ impl Store {
         collections: Option<&Bound<'_, PyAny>>,
         profile: Option<String>,
         default_time: Option<&Bound<'_, PyAny>>,
+        record_sightings: bool,
     ) -> PyResult<Matcher> {
         let collections =
             collections.filter(|c| !c.is_none()).map(|c| convert::strings(c, "collections")).transpose()?;
@@ -509,8 +516,112 @@ impl Store {
                 .transpose()?;
             match_options(community, collections, profile.as_deref(), default_time)
         })?;
+        let options = MatchOptions {
+            sightings: record_sightings.then(|| Arc::new(iocmatch::SightingsRecorder::new())),
+            ..options
+        };
         Matcher::live(py, cell, options)
     }
+
+    // --- telemetry
+
+    /// Make and save the telemetry report of a collection (id or name) over archived NDJSON
+    /// events: ``paths`` is a path or a list of them (files, directories walked, gzip read by
+    /// its magic bytes). Only IP, domain and hash indicators; validity windows ignored, revoked
+    /// indicators left out; a sighting is one event in which the indicator matched, with its
+    /// ``@timestamp`` in the ``window`` (``"365d"`` when ``None``) before ``until`` (now when ``None``).
+    /// ``communities`` (ids or names) default to the collection's. Returns the report as a dict
+    /// (rows ordered by sightings), with ``"archive"``: files, event totals, bad lines and
+    /// unreadable files.
+    #[pyo3(signature = (collection, paths, *, window = None, until = None, communities = None, profile = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn telemetry<'py>(
+        &self,
+        py: Python<'py>,
+        collection: String,
+        paths: &Bound<'py, PyAny>,
+        window: Option<String>,
+        until: Option<&Bound<'py, PyAny>>,
+        communities: Option<&Bound<'py, PyAny>>,
+        profile: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
+            Ok(p) if !paths.is_instance_of::<PyBytes>() => vec![p],
+            _ => paths.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "paths must be a path or a list of paths, not {}",
+                    convert::type_name(paths)
+                ))
+            })?,
+        };
+        let options = telemetry_options(py, window, until, communities, profile)?;
+        let run = with_store(py, &self.cell, move |s| {
+            let source = iocmatch::detect::EventSource::from_paths(&paths)?;
+            s.telemetry(&collection, &source, &options, None)
+        })?;
+        let out = convert::to_py(py, &run.report)?;
+        out.set_item("archive", convert::to_py(py, &run.source)?)?;
+        Ok(out)
+    }
+
+    /// Make and save the telemetry report of a collection (id or name) from the sightings
+    /// matchers recorded (``Store.matcher(record_sightings=True)``) and flushed, without reading
+    /// events again (day precision). Options as :meth:`telemetry`.
+    #[pyo3(signature = (collection, *, window = None, until = None, communities = None, profile = None))]
+    fn telemetry_from_sightings<'py>(
+        &self,
+        py: Python<'py>,
+        collection: String,
+        window: Option<String>,
+        until: Option<&Bound<'py, PyAny>>,
+        communities: Option<&Bound<'py, PyAny>>,
+        profile: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = telemetry_options(py, window, until, communities, profile)?;
+        let report = with_store(py, &self.cell, move |s| s.telemetry_from_sightings(&collection, &options))?;
+        convert::to_py(py, &report)
+    }
+
+    /// A saved telemetry report (``telemetry-report--<uuid>``) as a dict.
+    fn telemetry_report<'py>(&self, py: Python<'py>, report_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let report = with_store(py, &self.cell, move |s| s.telemetry_report(&report_id))?;
+        convert::to_py(py, &report)
+    }
+
+    /// The saved telemetry reports of a collection, newest first, without their rows.
+    fn telemetry_reports<'py>(&self, py: Python<'py>, collection: String) -> PyResult<Bound<'py, PyAny>> {
+        let list = with_store(py, &self.cell, move |s| s.telemetry_reports(&collection))?;
+        convert::to_py(py, &list)
+    }
+
+    /// Delete a saved telemetry report.
+    fn delete_telemetry_report(&self, py: Python<'_>, report_id: String) -> PyResult<()> {
+        with_store(py, &self.cell, move |s| s.delete_telemetry_report(&report_id))
+    }
+}
+
+/// Telemetry options from the binding's arguments.
+fn telemetry_options(
+    py: Python<'_>,
+    window: Option<String>,
+    until: Option<&Bound<'_, PyAny>>,
+    communities: Option<&Bound<'_, PyAny>>,
+    profile: Option<String>,
+) -> PyResult<iocmatch::detect::TelemetryOptions> {
+    let communities = communities
+        .filter(|c| !c.is_none())
+        .map(|c| convert::strings(c, "communities"))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(iocmatch::detect::TelemetryOptions {
+        window: match window {
+            Some(w) => iocmatch::detect::telemetry::parse_window(&w).py(py)?,
+            None => iocmatch::detect::telemetry::DEFAULT_WINDOW,
+        },
+        until: convert::opt_timestamp(until)?,
+        communities,
+        profile: profile.as_deref().map(iocmatch::Profile::load).transpose().py(py)?,
+    })
 }
 
 impl Store {

@@ -3,7 +3,7 @@
 use super::date;
 use crate::args::MatchArgs;
 use iocmatch::matcher::NdjsonItem;
-use iocmatch::{Error, ErrorKind, Index, MatchOptions, Matcher, Profile, Result, Store};
+use iocmatch::{Error, ErrorKind, Index, MatchOptions, Matcher, Profile, Result, SightingsRecorder, Store};
 use serde_json::json;
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
@@ -80,6 +80,7 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
         community,
         collections: (!collections.is_empty()).then_some(collections),
         default_time: date(&a.default_time)?,
+        sightings: a.record_sightings.then(|| Arc::new(SightingsRecorder::new())),
     };
     let matcher = Matcher::new(Arc::new(index), &options)?;
     let at = date(&a.at)?;
@@ -153,6 +154,10 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let recorded = match &options.sightings {
+        Some(rec) => Some(Store::open(db)?.flush_sightings(rec)?),
+        None => None,
+    };
     let summary = summary?;
     let secs = t.elapsed().as_secs_f64().max(1e-9);
     if summary.bad_lines > MAX_BAD_LINES_SHOWN {
@@ -170,5 +175,8 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
         summary.bytes as f64 / secs / 1e6
     )
     .map_err(io)?;
+    if let Some(n) = recorded {
+        writeln!(err, "sightings recorded: {n}").map_err(io)?;
+    }
     Ok(())
 }

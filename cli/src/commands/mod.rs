@@ -5,6 +5,7 @@ mod export;
 mod import;
 mod indicator;
 mod matching;
+mod telemetry;
 mod threat;
 
 use crate::args::{Cli, Command, CommunityCmd};
@@ -32,6 +33,7 @@ fn with_store(store: &Store, command: Command, json: bool) -> Result<()> {
         Command::Export(a) => export::run(store, a),
         Command::Indicator(c) => indicator::run(store, c, json),
         Command::Threat(c) => threat::run(store, c, json),
+        Command::Telemetry(c) => telemetry::run(store, c, json),
         Command::Limit { community, set } => limit(store, community, set, json),
         Command::Match(a) => matching::run(store.path().unwrap_or(Path::new(":memory:")), a),
         Command::Compile { out } => matching::compile(store.path().unwrap_or(Path::new(":memory:")), &out, json),

@@ -6,7 +6,7 @@
 //! grows past a share of the base, or collections change, the base is recompiled. Snapshots
 //! are swapped atomically (`arc-swap`).
 
-use super::{MatchOptions, Matcher};
+use super::{MatchOptions, Matcher, SightingsRecorder};
 use crate::error::Result;
 use crate::index::{Index, IndexBuilder};
 use crate::store::Store;
@@ -73,9 +73,29 @@ impl LiveMatcher {
         Ok(self.snapshot.load().matcher.clone())
     }
 
-    /// Bring the snapshot up to date with every change in the store, from any process.
+    /// The recorder its matchers count sightings into, if the options gave one; the same
+    /// across snapshot swaps.
+    pub fn sightings(&self) -> Option<&Arc<SightingsRecorder>> {
+        self.options.sightings.as_ref()
+    }
+
+    /// Add the sightings counted so far to the store ([`Store::flush_sightings`]) and start
+    /// counting again from zero; returns the sightings written. Nothing to do without a recorder.
+    ///
+    /// # Errors
+    /// Storage errors; the counts are then kept for the next flush.
+    pub fn flush_sightings(&self) -> Result<u64> {
+        match &self.options.sightings {
+            Some(rec) => self.store.flush_sightings(rec),
+            None => Ok(0),
+        }
+    }
+
+    /// Bring the snapshot up to date with every change in the store, from any process. Flushes
+    /// the sightings counted so far first (see [`LiveMatcher::flush_sightings`]).
     pub fn refresh(&self) -> Result<()> {
         let _one_at_a_time = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        self.flush_sightings()?;
         let snap = self.snapshot.load_full();
         let generation = self.store.generation();
         let seq = self.store.change_seq()?;

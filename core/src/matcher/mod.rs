@@ -6,10 +6,12 @@ mod live;
 mod ndjson;
 mod output;
 mod raw;
+mod sightings;
 
 pub use live::LiveMatcher;
 pub(crate) use ndjson::stream_lines;
 pub use ndjson::{NdjsonItem, NdjsonSummary};
+pub use sightings::{Sighting, SightingsRecorder};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::{self, FieldPaths};
@@ -35,6 +37,10 @@ pub struct MatchOptions {
     pub collections: Option<Vec<String>>,
     /// The time of events whose `@timestamp` cannot be read; the time of matching when `None`.
     pub default_time: Option<Timestamp>,
+    /// Count sightings (per indicator and UTC day, ignoring validity windows) into this
+    /// recorder; off when `None`. Only [`Matcher::match_event`], [`Matcher::match_fields`] and
+    /// what builds on them count (not raw-text scans).
+    pub sightings: Option<Arc<SightingsRecorder>>,
 }
 
 /// Where the time an event was matched at came from.
@@ -150,6 +156,9 @@ impl<'a> Candidates<'a> {
         if self.pending.is_empty() {
             return Vec::new();
         }
+        if let Some(rec) = &m.sightings {
+            self.record(m, rec, t);
+        }
         let mut out = Vec::with_capacity(self.pending.len());
         for p in self.pending {
             let layer = &m.layers[p.layer as usize];
@@ -158,6 +167,24 @@ impl<'a> Candidates<'a> {
             }
         }
         out
+    }
+}
+
+impl Candidates<'_> {
+    /// Count each indicator found once, at `t`, whatever its validity window (the Command and
+    /// Control rule still applies).
+    #[cold]
+    fn record(&self, m: &Matcher, rec: &SightingsRecorder, t: u32) {
+        let day = i64::from(t) / 86_400;
+        let counts = |p: &Pending| p.flags & FLAG_C2 == 0 || Some(p.field) == m.c2_field;
+        for (i, p) in self.pending.iter().enumerate() {
+            if !counts(p) || self.pending[..i].iter().any(|q| q.layer == p.layer && q.row == p.row && counts(q)) {
+                continue;
+            }
+            if let Some(id) = m.layers[p.layer as usize].index.row_uuid(p.row) {
+                rec.record(id, day, 1);
+            }
+        }
     }
 }
 
@@ -182,6 +209,7 @@ pub struct Matcher {
     field_kinds: Vec<KindMask>,
     c2_field: Option<u32>,
     default_time: Option<Timestamp>,
+    sightings: Option<Arc<SightingsRecorder>>,
 }
 
 fn uuid_of(s: &str, prefix: &str) -> Result<uuid::Uuid> {
@@ -214,12 +242,29 @@ impl Matcher {
             let visible = visibility(&index, options, i == 0)?;
             layers.push(Layer { index, visible, dead });
         }
-        Ok(Matcher { layers, paths, field_kinds, c2_field, default_time: options.default_time })
+        Ok(Matcher {
+            layers,
+            paths,
+            field_kinds,
+            c2_field,
+            default_time: options.default_time,
+            sightings: options.sightings.clone(),
+        })
     }
 
     /// The (base) index this matcher reads.
     pub fn index(&self) -> &Arc<Index> {
         &self.layers[0].index
+    }
+
+    /// The recorder it counts sightings into, if any.
+    pub fn sightings(&self) -> Option<&Arc<SightingsRecorder>> {
+        self.sightings.as_ref()
+    }
+
+    /// Whether it may report some collection at all (an empty view reports nothing).
+    pub(crate) fn sees_any(&self) -> bool {
+        self.layers[0].visible.iter().any(|&v| v)
     }
 
     /// The field paths it extracts.

@@ -10,6 +10,7 @@ mod community;
 mod indicator;
 mod schema;
 mod snapshot;
+mod telemetry;
 mod threat;
 
 pub(crate) use collection::{check_description, resolve as collection_by_ref};

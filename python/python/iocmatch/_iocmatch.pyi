@@ -275,6 +275,8 @@ class Matcher:
         """The event fields this matcher looks at."""
     def refresh(self) -> None:
         """Pick up every change in the store, from any process."""
+    def flush_sightings(self) -> int:
+        """Add the sightings counted so far to the store; the number written."""
 
 @final
 class Index:
@@ -467,8 +469,36 @@ class Store:
         collections: Optional[Sequence[str]] = None,
         profile: Optional[str] = None,
         default_time: Optional[_Date] = None,
+        record_sightings: bool = False,
     ) -> Matcher:
         """A live matcher over the store."""
+    def telemetry(
+        self,
+        collection: str,
+        paths: Union[_Path, Sequence[_Path]],
+        *,
+        window: Optional[str] = None,
+        until: Optional[_Date] = None,
+        communities: Optional[Sequence[str]] = None,
+        profile: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Make and save a telemetry report over archived NDJSON events."""
+    def telemetry_from_sightings(
+        self,
+        collection: str,
+        *,
+        window: Optional[str] = None,
+        until: Optional[_Date] = None,
+        communities: Optional[Sequence[str]] = None,
+        profile: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Make and save a telemetry report from recorded sightings."""
+    def telemetry_report(self, report_id: str) -> Dict[str, Any]:
+        """A saved telemetry report."""
+    def telemetry_reports(self, collection: str) -> List[Dict[str, Any]]:
+        """The saved telemetry reports of a collection, newest first, without rows."""
+    def delete_telemetry_report(self, report_id: str) -> None:
+        """Delete a saved telemetry report."""
 
 def load_index(path: _Path) -> Index:
     """Load an index file by mmap."""
