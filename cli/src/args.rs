@@ -86,6 +86,9 @@ pub enum CollectionCmd {
         /// Its domain indicators also match their sub-domains.
         #[arg(long)]
         match_subdomains: bool,
+        /// Also create a detection rule covering it (`IOC collection: <name>`).
+        #[arg(long)]
+        create_rule: bool,
     },
     /// List collections with their indicator counts.
     List {

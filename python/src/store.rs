@@ -127,7 +127,14 @@ impl Store {
         available_for_sub_communities: bool,
         match_subdomains: bool,
     ) -> PyResult<Collection> {
-        let new = NewCollection { name, description, community, available_for_sub_communities, match_subdomains };
+        let new = NewCollection {
+            name,
+            description,
+            community,
+            available_for_sub_communities,
+            match_subdomains,
+            create_rule: false,
+        };
         with_store(py, &self.cell, move |s| s.create_collection(&new)).map(Collection)
     }
 

@@ -1,6 +1,12 @@
 //! Detection: rules over collections, alerts typed `cti` (live) or `cti_retrohunt`, retrohunt
 //! over archived events, and telemetry (sightings per indicator).
 
+pub mod alert;
+pub mod retrohunt;
+pub mod rules;
 pub mod source;
 
+pub use alert::{Alert, DetectionType};
+pub use retrohunt::{BadLine, Retrohunt, RetrohuntSummary, DEFAULT_MARGIN};
+pub use rules::{DetectItem, Detector, RuleSet};
 pub use source::{EventSource, SourceError, SourceFile, SourceSummary};

@@ -1,0 +1,372 @@
+//! Retrohunt: replay archived events against the indicators of the enabled rules' collections,
+//! each in force over its validity window widened by a margin (5 days by default), at each
+//! event's own `@timestamp`. Alerts are typed `cti_retrohunt` and carry the file and line.
+//!
+//! # Incremental mode
+//!
+//! With [`Retrohunt::incremental`], the store remembers, per archive file (by its canonical
+//! path), its size and modification time when hunted and the store change sequence it was
+//! hunted up to. The next run then:
+//!
+//! - hunts a file seen before, with the same size and modification time, only with the
+//!   indicators created or changed since (and skips reading it when there are none);
+//! - hunts a new file, or a file whose size or modification time changed, **whole** with every
+//!   indicator (a log that grew is hunted again from its first line, so alerts of its old part
+//!   are reported again: archive rotated files rather than appending to hunted ones);
+//! - does not record a file that could not be read to its end, so it is hunted again.
+//!
+//! An indicator edited since (e.g. its validity widened) is hunted again over its whole
+//! window. A rule created or enabled after a file was hunted does not make the next
+//! incremental run hunt the older indicators of its collections: run once without
+//! `incremental` for that.
+
+use super::alert::{Alert, DetectionType};
+use super::rules::RuleSet;
+use super::source::{EventSource, ProgressFn, SourceError, SourceFile};
+use crate::error::{Error, Result};
+use crate::matcher::{EventMatches, MatchOptions, Matcher, NdjsonItem, TimeSource};
+use crate::scope::Profile;
+use crate::store::{CompileFilter, Store};
+use crate::time::Timestamp;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The default margin added on both sides of every validity window: 5 days.
+pub const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 86_400);
+/// Bad lines kept with their line numbers in a summary; the others are only counted.
+pub const MAX_BAD_LINES_KEPT: usize = 1000;
+
+/// A retrohunt: which indicators, over which windows, seen from which community.
+#[derive(Debug, Clone)]
+pub struct Retrohunt {
+    /// Only indicators created or modified at or after this time; every indicator when `None`.
+    pub since: Option<Timestamp>,
+    /// Added on both sides of each indicator's validity window (default 5 days).
+    pub margin: Duration,
+    /// Field scopes; [`Profile::default`] when `None`.
+    pub profile: Option<Profile>,
+    /// The community (id or name) the events come from, as in [`MatchOptions::community`].
+    pub community: Option<String>,
+    /// Remember what was hunted and hunt only what is new (see the module documentation).
+    pub incremental: bool,
+}
+
+impl Default for Retrohunt {
+    fn default() -> Self {
+        Retrohunt { since: None, margin: DEFAULT_MARGIN, profile: None, community: None, incremental: false }
+    }
+}
+
+/// A line that held no event, with where it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadLine {
+    /// The file, when the events came from files.
+    pub source: Option<String>,
+    /// 1-based line (or position in the stream).
+    pub line: u64,
+    /// Why it was skipped.
+    pub message: String,
+}
+
+/// What a retrohunt did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetrohuntSummary {
+    /// Enabled rules hunted for.
+    pub rules: u64,
+    /// Indicators hunted, summed over the compiles (one per distinct starting point).
+    pub indicators: u64,
+    /// Files read.
+    pub files: u64,
+    /// Files not read: already hunted, and no indicator changed since (incremental mode).
+    pub files_skipped: u64,
+    /// Events matched.
+    pub events: u64,
+    /// Bytes of events read (uncompressed).
+    pub bytes: u64,
+    /// Bytes read from disk (compressed).
+    pub disk_bytes: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Lines skipped: not JSON objects, or events without a readable `@timestamp`.
+    pub bad_lines: u64,
+    /// The first [`MAX_BAD_LINES_KEPT`] of them, with their files and line numbers.
+    pub bad_line_details: Vec<BadLine>,
+    /// Files that could not be read to their end (what was read of them was hunted).
+    pub errors: Vec<SourceError>,
+    /// The store change sequence hunted up to.
+    pub seq: i64,
+}
+
+/// Where alerts go; returning an error stops the hunt.
+pub type AlertSink<'a> = &'a (dyn Fn(&Alert) -> Result<()> + Sync);
+
+/// What was hunted of one file: size, modification time (µs, 0 when unknown) and sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hunted {
+    size: i64,
+    mtime: i64,
+    seq: i64,
+}
+
+fn state_key(f: &SourceFile) -> String {
+    std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()).to_string_lossy().into_owned()
+}
+
+fn hunted_now(f: &SourceFile, seq: i64) -> Hunted {
+    Hunted { size: i64::try_from(f.size).unwrap_or(i64::MAX), mtime: f.modified.map_or(0, |t| t.0), seq }
+}
+
+fn load_state(store: &Store) -> Result<HashMap<String, Hunted>> {
+    let conn = store.conn();
+    let mut st = conn.prepare("SELECT source, size, mtime, seq FROM retrohunt_state")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, Hunted { size: r.get(1)?, mtime: r.get(2)?, seq: r.get(3)? })))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Record what was hunted. Not a [`Store::write`]: bookkeeping does not bump the change
+/// sequence (no indicator changed).
+fn save_state(store: &Store, done: &[(String, Hunted)]) -> Result<()> {
+    if done.is_empty() {
+        return Ok(());
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO retrohunt_state (source, size, mtime, seq, hunted) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (source) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,
+                 seq = excluded.seq, hunted = excluded.hunted",
+        )?;
+        let now = Timestamp::now().0;
+        for (k, h) in done {
+            st.execute(rusqlite::params![k, h.size, h.mtime, h.seq, now])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The change sequence after which every indicator created or modified at or after `since`
+/// was written (a write's rows all carry its sequence, and `modified` is the write's time).
+fn seq_before(store: &Store, since: Timestamp) -> Result<i64> {
+    let conn = store.conn();
+    let first: Option<i64> = conn
+        .query_row("SELECT MIN(seq) FROM indicators WHERE modified >= ?1", [since.0], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match first {
+        Some(s) => Ok(s - 1),
+        None => crate::store::current_seq(&conn),
+    }
+}
+
+/// What every pass of one run shares.
+struct Plan {
+    rules: RuleSet,
+    options: MatchOptions,
+    since_seq: Option<i64>,
+}
+
+impl Retrohunt {
+    /// A retrohunt of every indicator with the default margin.
+    pub fn new() -> Retrohunt {
+        Retrohunt::default()
+    }
+
+    fn plan(&self, store: &Store) -> Result<Plan> {
+        let rules = RuleSet::load(store)?;
+        let community = self.community.as_deref().map(|c| store.community(c).map(|c| c.id)).transpose()?;
+        let since_seq = self.since.map(|t| seq_before(store, t)).transpose()?;
+        let options = MatchOptions { profile: self.profile.clone(), community, collections: None, default_time: None };
+        Ok(Plan { rules, options, since_seq })
+    }
+
+    /// The indicators of the rules' collections written after `changed_after`, windows widened.
+    fn compile(&self, store: &Store, plan: &Plan, changed_after: Option<i64>) -> Result<Arc<crate::Index>> {
+        let filter = CompileFilter {
+            collections: Some(plan.rules.collections()),
+            changed_after,
+            margin: Some(self.margin),
+            ..Default::default()
+        };
+        Ok(Arc::new(store.compile_filtered(&filter)?))
+    }
+
+    /// Hunt the files of `source`: `sink` gets every alert (in line order within a file, files
+    /// interleaved) and `progress` `(bytes read, bytes to read)`. A file that cannot be read
+    /// to its end, and lines that hold no event (not JSON, or no readable `@timestamp`), are
+    /// reported in the summary and the hunt goes on.
+    ///
+    /// # Errors
+    /// Storage errors, an unknown community, and whatever `sink` returns (which stops the hunt).
+    pub fn run(
+        &self,
+        store: &Store,
+        source: &EventSource,
+        sink: AlertSink<'_>,
+        progress: Option<ProgressFn<'_>>,
+    ) -> Result<RetrohuntSummary> {
+        let plan = self.plan(store)?;
+        let state = if self.incremental { load_state(store)? } else { HashMap::new() };
+        // files grouped by the change sequence to hunt from
+        let mut groups: BTreeMap<Option<i64>, Vec<(usize, String)>> = BTreeMap::new();
+        for (i, f) in source.files().iter().enumerate() {
+            let key = state_key(f);
+            let from = match state.get(&key) {
+                Some(h) if (h.size, h.mtime) == (hunted_now(f, 0).size, hunted_now(f, 0).mtime) => {
+                    Some(plan.since_seq.map_or(h.seq, |s| s.max(h.seq)))
+                }
+                _ => plan.since_seq,
+            };
+            groups.entry(from).or_default().push((i, key));
+        }
+        let mut summary = RetrohuntSummary { rules: plan.rules.rules().len() as u64, ..Default::default() };
+        let mut passes = Vec::new();
+        for (from, files) in groups {
+            let index = self.compile(store, &plan, from)?;
+            summary.seq = summary.seq.max(index.seq());
+            summary.indicators += index.len() as u64;
+            passes.push((index, files));
+        }
+        let total: u64 = passes
+            .iter()
+            .filter(|(index, _)| !index.is_empty())
+            .flat_map(|(_, files)| files.iter().map(|(i, _)| source.files()[*i].size))
+            .sum();
+        let alerts = AtomicU64::new(0);
+        let bad = Mutex::new(Vec::new());
+        let mut offset = 0u64;
+        for (index, files) in passes {
+            let mut done: Vec<(String, Hunted)> = Vec::new();
+            if index.is_empty() {
+                summary.files_skipped += files.len() as u64;
+                for (i, key) in &files {
+                    done.push((key.clone(), hunted_now(&source.files()[*i], index.seq())));
+                }
+            } else {
+                let seq = index.seq();
+                let matcher = Matcher::new(index, &plan.options)?;
+                let mut part = source.clone();
+                let wanted: HashSet<PathBuf> = files.iter().map(|(i, _)| source.files()[*i].path.clone()).collect();
+                part.retain(|f| wanted.contains(&f.path));
+                let per_line = |l: &[u8]| timed_match(&matcher, l);
+                let on_item = |f: &SourceFile, item: NdjsonItem<'_>| -> Result<()> {
+                    let name = f.path.display().to_string();
+                    on_event(&plan.rules, Some(&name), item, sink, &alerts, &bad)
+                };
+                let shifted = |d: u64, _: u64| {
+                    if let Some(p) = progress {
+                        p(offset + d, total);
+                    }
+                };
+                let s = part.for_each_line(&per_line, &on_item, Some(&shifted))?;
+                offset += part.total_bytes();
+                summary.files += s.files;
+                summary.events += s.totals.events;
+                summary.bytes += s.totals.bytes;
+                summary.disk_bytes += s.disk_bytes;
+                summary.bad_lines += s.totals.bad_lines;
+                let failed: HashSet<&PathBuf> = s.errors.iter().map(|e| &e.path).collect();
+                for (i, key) in &files {
+                    let f = &source.files()[*i];
+                    if !failed.contains(&f.path) {
+                        done.push((key.clone(), hunted_now(f, seq)));
+                    }
+                }
+                summary.errors.extend(s.errors);
+            }
+            if self.incremental {
+                save_state(store, &done)?;
+            }
+        }
+        summary.alerts = alerts.into_inner();
+        let mut bad = bad.into_inner().unwrap_or_else(|p| p.into_inner());
+        bad.sort_by(|a: &BadLine, b: &BadLine| (&a.source, a.line).cmp(&(&b.source, b.line)));
+        summary.bad_line_details = bad;
+        summary.errors.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(summary)
+    }
+
+    /// Hunt events given one by one (JSON bytes each), e.g. from a database or a message bus;
+    /// an alert's `line` is the event's 1-based position and its `source` is `None`.
+    /// [`Retrohunt::incremental`] does not apply (there are no files to remember).
+    ///
+    /// # Errors
+    /// Storage errors, an unknown community, and whatever `sink` returns.
+    pub fn run_events<I, B>(&self, store: &Store, events: I, sink: AlertSink<'_>) -> Result<RetrohuntSummary>
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        let plan = self.plan(store)?;
+        let index = self.compile(store, &plan, plan.since_seq)?;
+        let mut summary = RetrohuntSummary {
+            rules: plan.rules.rules().len() as u64,
+            indicators: index.len() as u64,
+            seq: index.seq(),
+            ..Default::default()
+        };
+        let matcher = Matcher::new(index, &plan.options)?;
+        let alerts = AtomicU64::new(0);
+        let bad = Mutex::new(Vec::new());
+        for (i, e) in events.into_iter().enumerate() {
+            let line = i as u64 + 1;
+            let e = e.as_ref();
+            summary.bytes += e.len() as u64;
+            match timed_match(&matcher, e) {
+                Ok(m) => {
+                    summary.events += 1;
+                    on_event(&plan.rules, None, NdjsonItem::Event { line, matches: &m }, sink, &alerts, &bad)?;
+                }
+                Err(err) => {
+                    summary.bad_lines += 1;
+                    let err = err.at_line(line);
+                    on_event(&plan.rules, None, NdjsonItem::BadLine { line, error: &err }, sink, &alerts, &bad)?;
+                }
+            }
+        }
+        summary.alerts = alerts.into_inner();
+        summary.bad_line_details = bad.into_inner().unwrap_or_else(|p| p.into_inner());
+        Ok(summary)
+    }
+}
+
+/// Match an event at its own time; an event without a readable `@timestamp` is an error (a
+/// retrohunt cannot tell which indicators were in force then).
+fn timed_match(matcher: &Matcher, line: &[u8]) -> Result<EventMatches> {
+    let m = matcher.match_event(line, None)?;
+    if m.time_source == TimeSource::Default {
+        return Err(Error::invalid("@timestamp", "the event has no readable @timestamp"));
+    }
+    Ok(m)
+}
+
+fn on_event(
+    rules: &RuleSet,
+    source: Option<&str>,
+    item: NdjsonItem<'_>,
+    sink: AlertSink<'_>,
+    alerts: &AtomicU64,
+    bad: &Mutex<Vec<BadLine>>,
+) -> Result<()> {
+    match item {
+        NdjsonItem::Event { line, matches } => {
+            for a in rules.alerts(matches, DetectionType::CtiRetrohunt, source, Some(line)) {
+                sink(&a)?;
+                alerts.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        NdjsonItem::BadLine { line, error } => {
+            let mut b = bad.lock().unwrap_or_else(|p| p.into_inner());
+            if b.len() < MAX_BAD_LINES_KEPT {
+                b.push(BadLine { source: source.map(str::to_string), line, message: error.message().to_string() });
+            }
+        }
+    }
+    Ok(())
+}
