@@ -2,6 +2,7 @@
 
 use super::date;
 use crate::args::MatchArgs;
+use iocmatch::detect::{DetectionType, RuleSet};
 use iocmatch::matcher::NdjsonItem;
 use iocmatch::{Error, ErrorKind, Index, MatchOptions, Matcher, Profile, Result, Store};
 use serde_json::json;
@@ -83,6 +84,8 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
     };
     let matcher = Matcher::new(Arc::new(index), &options)?;
     let at = date(&a.at)?;
+    let rules = if a.alerts { Some(RuleSet::load(&Store::open(db)?)?) } else { None };
+    let source = (a.file != Path::new("-")).then(|| a.file.display().to_string());
 
     let (input, size): (Box<dyn Read>, Option<u64>) = if a.file == Path::new("-") {
         (Box::new(std::io::stdin().lock()), None)
@@ -115,7 +118,13 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
                 if matches.matches.is_empty() {
                     return Ok(());
                 }
-                if a.enrichments {
+                if let Some(rules) = &rules {
+                    for alert in rules.alerts(matches, DetectionType::Cti, source.as_deref(), Some(line)) {
+                        serde_json::to_writer(&mut out, &alert)
+                            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e}")))?;
+                        out.write_all(b"\n").map_err(io)?;
+                    }
+                } else if a.enrichments {
                     let e: Vec<_> = matches.matches.iter().map(|m| m.to_enrichment()).collect();
                     serde_json::to_writer(&mut out, &json!({"line": line, "threat": {"enrichments": e}}))
                         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e}")))?;
