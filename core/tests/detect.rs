@@ -313,3 +313,31 @@ fn bad_lines_are_reported_with_their_numbers_and_good_lines_still_alert() {
     assert!(sum.errors[0].message.contains("broken.gz"));
     assert!(f.iter().filter(|(n, _, _)| n == "mixed.json.gz").count() == 2);
 }
+
+#[test]
+fn incremental_retrohunt_hunts_the_collections_of_a_new_rule_whole() {
+    let s = feed_store();
+    s.create_collection(&NewCollection::named("watch")).unwrap();
+    s.import_text("feed", b"one.example\n", &window()).unwrap();
+    s.import_text("watch", b"watched.example\n", &window()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{}\n{}\n", event("2024-01-15", &["one.example"]), event("2024-01-15", &["watched.example"]));
+    std::fs::write(dir.path().join("a.ndjson"), text).unwrap();
+    let r = Retrohunt { incremental: true, ..Default::default() };
+    let (f, _) = hunt_dir(&s, &r, dir.path());
+    assert_eq!(f, found(&[("a.ndjson", 1, &["one.example"])]));
+    assert!(hunt_dir(&s, &r, dir.path()).0.is_empty());
+
+    // a rule over an old collection: its indicators are hunted in the files already hunted
+    s.create_rule(&NewRule::for_collections("watchers", ["watch"])).unwrap();
+    let (f, sum) = hunt_dir(&s, &r, dir.path());
+    assert_eq!(f, found(&[("a.ndjson", 2, &["watched.example"])]));
+    assert_eq!(sum.indicators, 1);
+    assert!(hunt_dir(&s, &r, dir.path()).0.is_empty());
+
+    // disabled, then enabled again: hunted whole again
+    s.set_rule_enabled("watchers", false).unwrap();
+    assert!(hunt_dir(&s, &r, dir.path()).0.is_empty());
+    s.set_rule_enabled("watchers", true).unwrap();
+    assert_eq!(hunt_dir(&s, &r, dir.path()).0, found(&[("a.ndjson", 2, &["watched.example"])]));
+}

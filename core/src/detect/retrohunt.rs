@@ -15,10 +15,10 @@
 //!   are reported again: archive rotated files rather than appending to hunted ones);
 //! - does not record a file that could not be read to its end, so it is hunted again.
 //!
-//! An indicator edited since (e.g. its validity widened) is hunted again over its whole
-//! window. A rule created or enabled after a file was hunted does not make the next
-//! incremental run hunt the older indicators of its collections: run once without
-//! `incremental` for that.
+//! A rule created or enabled after a file was hunted makes the next run hunt the file with
+//! every indicator of that rule's collections (alerts of other rules sharing a collection with
+//! it may then be reported again). An indicator edited since (e.g. its validity widened) is
+//! hunted again over its whole window.
 
 use super::alert::{Alert, DetectionType};
 use super::rules::RuleSet;
@@ -186,15 +186,47 @@ impl Retrohunt {
         Ok(Plan { rules, options, since_seq })
     }
 
-    /// The indicators of the rules' collections written after `changed_after`, windows widened.
-    fn compile(&self, store: &Store, plan: &Plan, changed_after: Option<i64>) -> Result<Arc<crate::Index>> {
+    /// The indicators of `collections` written after `changed_after`, windows widened.
+    fn compile(
+        &self,
+        store: &Store,
+        collections: Vec<String>,
+        changed_after: Option<i64>,
+    ) -> Result<Arc<crate::Index>> {
         let filter = CompileFilter {
-            collections: Some(plan.rules.collections()),
+            collections: Some(collections),
             changed_after,
             margin: Some(self.margin),
             ..Default::default()
         };
         Ok(Arc::new(store.compile_filtered(&filter)?))
+    }
+
+    /// The indexes to hunt a group of files with: the indicators of the rules' collections
+    /// written after `from`; for files already hunted up to `hunted`, the collections of rules
+    /// created or enabled since are taken whole (from [`Retrohunt::since`]) instead.
+    fn compile_pass(
+        &self,
+        store: &Store,
+        plan: &Plan,
+        from: Option<i64>,
+        hunted: Option<i64>,
+    ) -> Result<Vec<Arc<crate::Index>>> {
+        let mut fresh: Vec<String> = match hunted {
+            Some(s) => {
+                plan.rules.rules().iter().filter(|r| r.seq > s).flat_map(|r| r.collections.iter().cloned()).collect()
+            }
+            None => Vec::new(),
+        };
+        fresh.sort();
+        fresh.dedup();
+        let old: Vec<String> =
+            plan.rules.collections().into_iter().filter(|c| fresh.binary_search(c).is_err()).collect();
+        let mut out = vec![self.compile(store, old, from)?];
+        if !fresh.is_empty() {
+            out.push(self.compile(store, fresh, plan.since_seq)?);
+        }
+        Ok(out)
     }
 
     /// Hunt the files of `source`: `sink` gets every alert (in line order within a file, files
@@ -213,44 +245,49 @@ impl Retrohunt {
     ) -> Result<RetrohuntSummary> {
         let plan = self.plan(store)?;
         let state = if self.incremental { load_state(store)? } else { HashMap::new() };
-        // files grouped by the change sequence to hunt from
-        let mut groups: BTreeMap<Option<i64>, Vec<(usize, String)>> = BTreeMap::new();
+        // files grouped by (the change sequence to hunt from, the one they were hunted up to)
+        type Group = (Option<i64>, Option<i64>);
+        let mut groups: BTreeMap<Group, Vec<(usize, String)>> = BTreeMap::new();
         for (i, f) in source.files().iter().enumerate() {
             let key = state_key(f);
-            let from = match state.get(&key) {
-                Some(h) if (h.size, h.mtime) == (hunted_now(f, 0).size, hunted_now(f, 0).mtime) => {
-                    Some(plan.since_seq.map_or(h.seq, |s| s.max(h.seq)))
+            let now = hunted_now(f, 0);
+            let group = match state.get(&key) {
+                Some(h) if (h.size, h.mtime) == (now.size, now.mtime) => {
+                    (Some(plan.since_seq.map_or(h.seq, |s| s.max(h.seq))), Some(h.seq))
                 }
-                _ => plan.since_seq,
+                _ => (plan.since_seq, None),
             };
-            groups.entry(from).or_default().push((i, key));
+            groups.entry(group).or_default().push((i, key));
         }
         let mut summary = RetrohuntSummary { rules: plan.rules.rules().len() as u64, ..Default::default() };
         let mut passes = Vec::new();
-        for (from, files) in groups {
-            let index = self.compile(store, &plan, from)?;
-            summary.seq = summary.seq.max(index.seq());
-            summary.indicators += index.len() as u64;
-            passes.push((index, files));
+        for ((from, hunted), files) in groups {
+            let indexes = self.compile_pass(store, &plan, from, hunted)?;
+            for index in &indexes {
+                summary.seq = summary.seq.max(index.seq());
+                summary.indicators += index.len() as u64;
+            }
+            passes.push((indexes, files));
         }
         let total: u64 = passes
             .iter()
-            .filter(|(index, _)| !index.is_empty())
+            .filter(|(indexes, _)| indexes.iter().any(|i| !i.is_empty()))
             .flat_map(|(_, files)| files.iter().map(|(i, _)| source.files()[*i].size))
             .sum();
         let alerts = AtomicU64::new(0);
         let bad = Mutex::new(Vec::new());
         let mut offset = 0u64;
-        for (index, files) in passes {
+        for (indexes, files) in passes {
             let mut done: Vec<(String, Hunted)> = Vec::new();
-            if index.is_empty() {
+            let seq = indexes.iter().map(|i| i.seq()).max().unwrap_or(0);
+            if indexes.iter().all(|i| i.is_empty()) {
                 summary.files_skipped += files.len() as u64;
                 for (i, key) in &files {
-                    done.push((key.clone(), hunted_now(&source.files()[*i], index.seq())));
+                    done.push((key.clone(), hunted_now(&source.files()[*i], seq)));
                 }
             } else {
-                let seq = index.seq();
-                let matcher = Matcher::new(index, &plan.options)?;
+                let layers = indexes.into_iter().map(|i| (i, None)).collect();
+                let matcher = Matcher::layered(layers, &plan.options)?;
                 let mut part = source.clone();
                 let wanted: HashSet<PathBuf> = files.iter().map(|(i, _)| source.files()[*i].path.clone()).collect();
                 part.retain(|f| wanted.contains(&f.path));
@@ -304,7 +341,7 @@ impl Retrohunt {
         B: AsRef<[u8]>,
     {
         let plan = self.plan(store)?;
-        let index = self.compile(store, &plan, plan.since_seq)?;
+        let index = self.compile(store, plan.rules.collections(), plan.since_seq)?;
         let mut summary = RetrohuntSummary {
             rules: plan.rules.rules().len() as u64,
             indicators: index.len() as u64,

@@ -36,6 +36,9 @@ pub struct Rule {
     pub modified: Timestamp,
     #[serde(skip)]
     pub(crate) rowid: i64,
+    /// The change sequence of its creation or last enabling.
+    #[serde(skip)]
+    pub(crate) seq: i64,
 }
 
 /// What is needed to create a rule: a name and a scope, either collections or a community.
@@ -76,8 +79,8 @@ impl NewRule {
 }
 
 const SELECT: &str =
-    "SELECT r.id, r.uuid, r.name, r.description, r.enabled, m.uuid, r.created, r.modified, r.community_id
-    FROM rules r LEFT JOIN communities m ON m.id = r.community_id";
+    "SELECT r.id, r.uuid, r.name, r.description, r.enabled, m.uuid, r.created, r.modified, r.community_id,
+        r.seq FROM rules r LEFT JOIN communities m ON m.id = r.community_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(Rule, Option<i64>)> {
     Ok((
@@ -91,6 +94,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(Rule, Option<i64>)> {
             collections: Vec::new(),
             created: Timestamp(r.get(6)?),
             modified: Timestamp(r.get(7)?),
+            seq: r.get(9)?,
         },
         r.get(8)?,
     ))
@@ -155,9 +159,9 @@ pub(crate) fn insert(
     let now = Timestamp::now().0;
     let u = uuid::Uuid::new_v4().to_string();
     conn.execute(
-        "INSERT INTO rules (uuid, name, description, community_id, enabled, created, modified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        rusqlite::params![u, name, description, community, enabled, now],
+        "INSERT INTO rules (uuid, name, description, community_id, enabled, created, modified, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+        rusqlite::params![u, name, description, community, enabled, now, super::current_seq(conn)?],
     )?;
     let rowid = conn.last_insert_rowid();
     for c in collections {
@@ -229,9 +233,11 @@ impl Store {
         self.write(|tx| {
             let r = resolve(tx, id_or_name)?;
             if r.enabled != enabled {
+                // enabling moves its sequence: an incremental retrohunt hunts its collections whole
                 tx.execute(
-                    "UPDATE rules SET enabled = ?1, modified = ?2 WHERE id = ?3",
-                    rusqlite::params![enabled, Timestamp::now().0, r.rowid],
+                    "UPDATE rules SET enabled = ?1, modified = ?2, seq = CASE WHEN ?1 THEN ?4 ELSE seq END
+                     WHERE id = ?3",
+                    rusqlite::params![enabled, Timestamp::now().0, r.rowid, super::current_seq(tx)?],
                 )?;
             }
             resolve(tx, &r.id)

@@ -71,7 +71,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 2 -> 3: detection rules, sightings, telemetry reports and retrohunt state.
     r#"
-    -- a rule covers its listed collections, or every collection of `community_id` when set
+    -- a rule covers its listed collections, or every collection of `community_id` when set;
+    -- seq: the change sequence of its creation or of its last enabling (incremental retrohunt)
     CREATE TABLE rules (
         id           INTEGER PRIMARY KEY,
         uuid         TEXT NOT NULL UNIQUE,
@@ -80,7 +81,8 @@ const MIGRATIONS: &[&str] = &[
         community_id INTEGER REFERENCES communities(id) ON DELETE CASCADE,
         enabled      INTEGER NOT NULL DEFAULT 1,
         created      INTEGER NOT NULL,
-        modified     INTEGER NOT NULL
+        modified     INTEGER NOT NULL,
+        seq          INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE rule_collections (
         rule_id       INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
