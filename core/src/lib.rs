@@ -25,7 +25,7 @@ pub mod scope;
 pub mod store;
 pub mod time;
 
-pub use detect::{Alert, DetectionType, Detector, EventSource, Retrohunt, RetrohuntSummary, RuleSet};
+pub use detect::{Alert, DetectionType, Detector, EventSource, LiveDetector, Retrohunt, RetrohuntSummary, RuleSet};
 pub use error::{Error, ErrorKind, Result};
 pub use import::{BatchPayload, BatchResponse, ImportDefaults, ImportReport, Progress, Rejected, Stage};
 pub use import::{FileImport, FilePreview, FileProcess};

@@ -8,5 +8,5 @@ pub mod source;
 
 pub use alert::{Alert, DetectionType};
 pub use retrohunt::{BadLine, Retrohunt, RetrohuntSummary, DEFAULT_MARGIN};
-pub use rules::{DetectItem, Detector, RuleSet};
+pub use rules::{DetectItem, Detector, LiveDetector, RuleSet};
 pub use source::{EventSource, SourceError, SourceFile, SourceSummary};

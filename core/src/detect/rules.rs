@@ -177,3 +177,97 @@ pub enum DetectItem<'a> {
         error: &'a crate::Error,
     },
 }
+
+/// Live detection that follows the store: the next event after an import, an edit, a
+/// revocation or a rule change (made through this store handle) sees it. Changes made by other
+/// processes are picked up by [`LiveDetector::refresh`]. `Send + Sync`.
+pub struct LiveDetector {
+    store: Arc<Store>,
+    live: crate::LiveMatcher,
+    rules: arc_swap::ArcSwap<(u64, RuleSet)>,
+}
+
+impl std::fmt::Debug for LiveDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveDetector").field("rules", &self.rules.load().1.rules().len()).finish_non_exhaustive()
+    }
+}
+
+impl LiveDetector {
+    /// Compile the store, load its enabled rules, and start following it.
+    ///
+    /// # Errors
+    /// As [`crate::LiveMatcher::new`].
+    pub fn new(store: Arc<Store>, options: MatchOptions) -> Result<LiveDetector> {
+        let generation = store.generation();
+        let rules = RuleSet::load(&store)?;
+        let live = crate::LiveMatcher::new(store.clone(), options)?;
+        Ok(LiveDetector { store, live, rules: arc_swap::ArcSwap::from_pointee((generation, rules)) })
+    }
+
+    /// The current detector: matcher and rules brought up to date first if this store handle
+    /// wrote since (cheap when nothing changed).
+    pub fn detector(&self) -> Result<Detector> {
+        let generation = self.store.generation();
+        let mut rules = self.rules.load_full();
+        if rules.0 != generation {
+            rules = Arc::new((generation, RuleSet::load(&self.store)?));
+            self.rules.store(rules.clone());
+        }
+        Ok(Detector::with_matcher(self.live.matcher()?, rules.1.clone()))
+    }
+
+    /// Bring matcher and rules up to date with every change in the store, from any process.
+    pub fn refresh(&self) -> Result<()> {
+        self.live.refresh()?;
+        self.rules.store(Arc::new((self.store.generation(), RuleSet::load(&self.store)?)));
+        Ok(())
+    }
+
+    /// The alerts of one ECS event (JSON bytes), on the current detector.
+    ///
+    /// # Errors
+    /// A validation error when the bytes are not a JSON object; storage errors while catching up.
+    pub fn detect(&self, json: &[u8], at: Option<Timestamp>) -> Result<Vec<Alert>> {
+        self.detector()?.detect(json, at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ImportDefaults, NewCollection, NewRule};
+
+    #[test]
+    fn detectors_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Detector>();
+        check::<LiveDetector>();
+        check::<RuleSet>();
+    }
+
+    #[test]
+    fn a_live_detector_sees_new_indicators_and_rule_changes() {
+        let store = Arc::new(Store::open_in_memory().unwrap());
+        store.create_collection(&NewCollection::named("feed")).unwrap();
+        let d = LiveDetector::new(store.clone(), MatchOptions::default()).unwrap();
+        let ev = br#"{"@timestamp":"2024-06-01T00:00:00Z","url":{"domain":"evil.example"}}"#;
+        let names = |d: &LiveDetector| -> Vec<String> {
+            d.detect(ev, None).unwrap().into_iter().map(|a| a.rule_name).collect()
+        };
+        assert!(names(&d).is_empty());
+        let defaults =
+            ImportDefaults { valid_from: Some(Timestamp::parse("2024-01-01").unwrap()), ..Default::default() };
+        store.import_text("feed", b"evil.example\n", &defaults).unwrap();
+        assert!(names(&d).is_empty(), "no rule yet");
+        store.create_rule(&NewRule::for_collections("r", ["feed"])).unwrap();
+        assert_eq!(names(&d), ["r"]);
+        store.set_rule_enabled("r", false).unwrap();
+        assert!(names(&d).is_empty());
+        store.set_rule_enabled("r", true).unwrap();
+        store.create_rule(&NewRule::for_community("all", "default")).unwrap();
+        assert_eq!(names(&d), ["r", "all"]);
+        d.refresh().unwrap();
+        assert_eq!(names(&d), ["r", "all"]);
+    }
+}
