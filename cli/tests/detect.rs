@@ -113,6 +113,15 @@ fn match_with_alerts() {
     assert_eq!(a["source"], events.to_str().unwrap());
     assert_eq!(a["matches"][0]["observable"], "evil.example");
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped line 3"));
+
+    // an index file, but the rules from the store; no store: an error, not an empty store
+    let idx = dir.path().join("i.idx");
+    ok(&db, &["compile", "--out", idx.to_str().unwrap()]);
+    let out = ok(&db, &["match", "--alerts", "--index", idx.to_str().unwrap(), events.to_str().unwrap()]);
+    assert_eq!(ndjson(&out.stdout).len(), 1);
+    let missing = dir.path().join("missing.db");
+    fails(&missing, &["match", "--alerts", "--index", idx.to_str().unwrap(), events.to_str().unwrap()], "missing.db");
+    assert!(!missing.exists());
 }
 
 #[test]

@@ -84,7 +84,17 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
     };
     let matcher = Matcher::new(Arc::new(index), &options)?;
     let at = date(&a.at)?;
-    let rules = if a.alerts { Some(RuleSet::load(&Store::open(db)?)?) } else { None };
+    let rules = match a.alerts {
+        // the rules live in the store: do not make an empty one by accident
+        true if !db.exists() => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no store at '{}': --alerts reads the detection rules from the store (--db)", db.display()),
+            ))
+        }
+        true => Some(RuleSet::load(&Store::open(db)?)?),
+        false => None,
+    };
     let source = (a.file != Path::new("-")).then(|| a.file.display().to_string());
 
     let (input, size): (Box<dyn Read>, Option<u64>) = if a.file == Path::new("-") {
