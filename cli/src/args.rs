@@ -471,7 +471,8 @@ pub struct RetrohuntArgs {
     #[arg(long, default_value = "5d")]
     pub margin: String,
     /// Remember what was hunted (per file) and hunt only what is new: files already hunted
-    /// with the indicators changed since, new or changed files (hunted whole) with all.
+    /// with the indicators changed since, lines appended to plain files and new or otherwise
+    /// changed files (hunted whole) with all.
     #[arg(long)]
     pub incremental: bool,
     /// The community the events come from (id or name).

@@ -276,9 +276,43 @@ fn incremental_retrohunt_reports_only_what_is_new() {
     let (f, _) = hunt_dir(&s, &r, d);
     assert_eq!(f, found(&[("a.ndjson", 2, &["one.example"]), ("a.ndjson", 3, &["two.example"])]));
 
+    // appended to: only the new line is hunted with every indicator
+    let append = |name: &str, text: String| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(d.join(name)).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    append("c.ndjson", event("2024-01-18", &["one.example"]) + "\n");
+    let (f, _) = hunt_dir(&s, &r, d);
+    assert_eq!(f, found(&[("c.ndjson", 3, &["one.example"])]));
+
+    // a new indicator and an appended line: old lines alert for the indicator only
+    append("c.ndjson", event("2024-01-19", &["two.example"]) + "\n{broken\n");
+    s.import_text("feed", b"quiet.example\n", &window()).unwrap();
+    let (f, sum) = hunt_dir(&s, &r, d);
+    let want = found(&[
+        ("a.ndjson", 1, &["quiet.example"]),
+        ("b.ndjson.gz", 1, &["quiet.example"]),
+        ("c.ndjson", 1, &["quiet.example"]),
+        ("c.ndjson", 4, &["two.example"]),
+    ]);
+    assert_eq!(f, want);
+    assert_eq!(sum.bad_line_details.iter().map(|b| b.line).collect::<Vec<_>>(), [5]);
+    assert!(hunt_dir(&s, &r, d).0.is_empty());
+
+    // a compressed file that grew is hunted whole
+    let grown = [lines(&["two.example"]), event("2024-01-19", &["one.example"]), "\n".into()].concat();
+    std::fs::write(d.join("b.ndjson.gz"), gz(grown.as_bytes())).unwrap();
+    let (f, _) = hunt_dir(&s, &r, d);
+    let want = found(&[
+        ("b.ndjson.gz", 1, &["quiet.example"]),
+        ("b.ndjson.gz", 2, &["two.example"]),
+        ("b.ndjson.gz", 3, &["one.example"]),
+    ]);
+    assert_eq!(f, want);
+
     // without incremental, everything again
     let (f, _) = hunt_dir(&s, &Retrohunt::default(), d);
-    assert_eq!(f.len(), 4, "{f:?}");
+    assert_eq!(f.len(), 10, "{f:?}");
 }
 
 #[test]
@@ -340,4 +374,23 @@ fn incremental_retrohunt_hunts_the_collections_of_a_new_rule_whole() {
     assert!(hunt_dir(&s, &r, dir.path()).0.is_empty());
     s.set_rule_enabled("watchers", true).unwrap();
     assert_eq!(hunt_dir(&s, &r, dir.path()).0, found(&[("a.ndjson", 2, &["watched.example"])]));
+}
+
+#[test]
+fn incremental_retrohunt_rehunts_a_file_whose_hunted_part_did_not_end_a_line() {
+    let s = feed_store();
+    s.import_text("feed", b"one.example\ntwo.example\n", &window()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("d.ndjson");
+    std::fs::write(&p, event("2024-01-15", &["one.example"])).unwrap(); // no newline yet
+    let r = Retrohunt { incremental: true, ..Default::default() };
+    assert_eq!(hunt_dir(&s, &r, dir.path()).0, found(&[("d.ndjson", 1, &["one.example"])]));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    f.write_all(format!("\n{}\n", event("2024-01-16", &["two.example"])).as_bytes()).unwrap();
+    // the last line may have been cut when it was hunted: the whole file again
+    let want = found(&[("d.ndjson", 1, &["one.example"]), ("d.ndjson", 2, &["two.example"])]);
+    assert_eq!(hunt_dir(&s, &r, dir.path()).0, want);
+    // now it ends a line: an append is hunted alone
+    f.write_all(format!("{}\n", event("2024-01-17", &["one.example"])).as_bytes()).unwrap();
+    assert_eq!(hunt_dir(&s, &r, dir.path()).0, found(&[("d.ndjson", 3, &["one.example"])]));
 }

@@ -10,9 +10,12 @@
 //!
 //! - hunts a file seen before, with the same size and modification time, only with the
 //!   indicators created or changed since (and skips reading it when there are none);
-//! - hunts a new file, or a file whose size or modification time changed, **whole** with every
-//!   indicator (a log that grew is hunted again from its first line, so alerts of its old part
-//!   are reported again: archive rotated files rather than appending to hunted ones);
+//! - hunts a plain (not compressed) file that grew by appends (its first bytes and the last
+//!   bytes hunted are unchanged, and they ended with a newline) with every indicator, but reports
+//!   from the lines hunted before only the matches of indicators changed since: the new lines
+//!   get every alert, the old ones only new alerts (it is read whole, once);
+//! - hunts a new file, or a file otherwise changed (rewritten, truncated, a compressed file that
+//!   grew), **whole** with every indicator: its alerts may be reported again;
 //! - does not record a file that could not be read to its end, so it is hunted again.
 //!
 //! A rule created or enabled after a file was hunted makes the next run hunt the file with
@@ -31,7 +34,9 @@ use crate::time::Timestamp;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -105,26 +110,54 @@ pub struct RetrohuntSummary {
 /// Where alerts go; returning an error stops the hunt.
 pub type AlertSink<'a> = &'a (dyn Fn(&Alert) -> Result<()> + Sync);
 
-/// What was hunted of one file: size, modification time (µs, 0 when unknown) and sequence.
+/// What was hunted of one file: size, modification time (µs, 0 when unknown), sequence, the
+/// last line number read and a fingerprint of its first and last bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Hunted {
     size: i64,
     mtime: i64,
     seq: i64,
+    lines: i64,
+    fingerprint: i64,
 }
+
+/// Bytes hashed at each end of a file for its fingerprint.
+const FINGERPRINT_BYTES: u64 = 4096;
 
 fn state_key(f: &SourceFile) -> String {
     std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()).to_string_lossy().into_owned()
 }
 
-fn hunted_now(f: &SourceFile, seq: i64) -> Hunted {
-    Hunted { size: i64::try_from(f.size).unwrap_or(i64::MAX), mtime: f.modified.map_or(0, |t| t.0), seq }
+fn size_mtime(f: &SourceFile) -> (i64, i64) {
+    (i64::try_from(f.size).unwrap_or(i64::MAX), f.modified.map_or(0, |t| t.0))
+}
+
+/// A hash of the first `size` bytes of a file (its first and last 4 KiB of them, and `size`),
+/// and whether they end with a newline; `None` when it cannot be read that far.
+fn fingerprint(path: &Path, size: u64) -> Option<(i64, bool)> {
+    let mut f = File::open(path).ok()?;
+    let mut head = vec![0u8; size.min(FINGERPRINT_BYTES) as usize];
+    f.read_exact(&mut head).ok()?;
+    let start = size.saturating_sub(FINGERPRINT_BYTES);
+    f.seek(SeekFrom::Start(start)).ok()?;
+    let mut tail = vec![0u8; (size - start) as usize];
+    f.read_exact(&mut tail).ok()?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&size.to_le_bytes());
+    h.update(&head);
+    h.update(&tail);
+    Some((h.digest() as i64, tail.last() == Some(&b'\n')))
 }
 
 fn load_state(store: &Store) -> Result<HashMap<String, Hunted>> {
     let conn = store.conn();
-    let mut st = conn.prepare("SELECT source, size, mtime, seq FROM retrohunt_state")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, Hunted { size: r.get(1)?, mtime: r.get(2)?, seq: r.get(3)? })))?;
+    let mut st = conn.prepare("SELECT source, size, mtime, seq, lines, fingerprint FROM retrohunt_state")?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            Hunted { size: r.get(1)?, mtime: r.get(2)?, seq: r.get(3)?, lines: r.get(4)?, fingerprint: r.get(5)? },
+        ))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -138,13 +171,15 @@ fn save_state(store: &Store, done: &[(String, Hunted)]) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut st = tx.prepare(
-            "INSERT INTO retrohunt_state (source, size, mtime, seq, hunted) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO retrohunt_state (source, size, mtime, seq, hunted, lines, fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (source) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,
-                 seq = excluded.seq, hunted = excluded.hunted",
+                 seq = excluded.seq, hunted = excluded.hunted, lines = excluded.lines,
+                 fingerprint = excluded.fingerprint",
         )?;
         let now = Timestamp::now().0;
         for (k, h) in done {
-            st.execute(rusqlite::params![k, h.size, h.mtime, h.seq, now])?;
+            st.execute(rusqlite::params![k, h.size, h.mtime, h.seq, now, h.lines, h.fingerprint])?;
         }
     }
     tx.commit()?;
@@ -245,19 +280,55 @@ impl Retrohunt {
     ) -> Result<RetrohuntSummary> {
         let plan = self.plan(store)?;
         let state = if self.incremental { load_state(store)? } else { HashMap::new() };
-        // files grouped by (the change sequence to hunt from, the one they were hunted up to)
+        // files grouped by (the change sequence to hunt from, the one they were hunted up to);
+        // a plain file that grew by appends is hunted with every indicator, its hunted lines
+        // keeping only the matches of indicators (and rules) changed since
         type Group = (Option<i64>, Option<i64>);
-        let mut groups: BTreeMap<Group, Vec<(usize, String)>> = BTreeMap::new();
+        let mut groups: BTreeMap<Group, Vec<(usize, String, Option<Hunted>)>> = BTreeMap::new();
+        let mut grown: Vec<(PathBuf, u64, i64)> = Vec::new();
         for (i, f) in source.files().iter().enumerate() {
             let key = state_key(f);
-            let now = hunted_now(f, 0);
-            let group = match state.get(&key) {
-                Some(h) if (h.size, h.mtime) == (now.size, now.mtime) => {
+            let prev = state.get(&key).copied();
+            let (size, mtime) = size_mtime(f);
+            let group = match prev {
+                Some(h) if (h.size, h.mtime) == (size, mtime) => {
                     (Some(plan.since_seq.map_or(h.seq, |s| s.max(h.seq))), Some(h.seq))
+                }
+                Some(h)
+                    if !f.gzip
+                        && size > h.size
+                        && h.lines > 0
+                        && fingerprint(&f.path, h.size as u64) == Some((h.fingerprint, true)) =>
+                {
+                    grown.push((f.path.clone(), h.lines as u64, h.seq));
+                    (plan.since_seq, None)
                 }
                 _ => (plan.since_seq, None),
             };
-            groups.entry(group).or_default().push((i, key));
+            groups.entry(group).or_default().push((i, key, prev));
+        }
+        // per grown file: its hunted lines, and the indicators changed since it was hunted
+        let mut changed_since: HashMap<i64, Arc<HashSet<String>>> = HashMap::new();
+        let mut tails: HashMap<PathBuf, (u64, Arc<HashSet<String>>)> = HashMap::new();
+        for (path, lines, seq) in grown {
+            let changed = match changed_since.get(&seq) {
+                Some(c) => c.clone(),
+                None => {
+                    let from = Some(plan.since_seq.map_or(seq, |s| s.max(seq)));
+                    let mut ids = HashSet::new();
+                    for index in self.compile_pass(store, &plan, from, Some(seq))? {
+                        for row in 0..index.len() as u32 {
+                            if let Some(u) = index.row_uuid(row) {
+                                ids.insert(format!("indicator--{u}"));
+                            }
+                        }
+                    }
+                    let ids = Arc::new(ids);
+                    changed_since.insert(seq, ids.clone());
+                    ids
+                }
+            };
+            tails.insert(path, (lines, changed));
         }
         let mut summary = RetrohuntSummary { rules: plan.rules.rules().len() as u64, ..Default::default() };
         let mut passes = Vec::new();
@@ -272,7 +343,7 @@ impl Retrohunt {
         let total: u64 = passes
             .iter()
             .filter(|(indexes, _)| indexes.iter().any(|i| !i.is_empty()))
-            .flat_map(|(_, files)| files.iter().map(|(i, _)| source.files()[*i].size))
+            .flat_map(|(_, files)| files.iter().map(|(i, _, _)| source.files()[*i].size))
             .sum();
         let alerts = AtomicU64::new(0);
         let bad = Mutex::new(Vec::new());
@@ -282,19 +353,42 @@ impl Retrohunt {
             let seq = indexes.iter().map(|i| i.seq()).max().unwrap_or(0);
             if indexes.iter().all(|i| i.is_empty()) {
                 summary.files_skipped += files.len() as u64;
-                for (i, key) in &files {
-                    done.push((key.clone(), hunted_now(&source.files()[*i], seq)));
+                for (i, key, prev) in &files {
+                    let (size, mtime) = size_mtime(&source.files()[*i]);
+                    let (lines, fingerprint) = prev.map_or((0, 0), |h| (h.lines, h.fingerprint));
+                    done.push((key.clone(), Hunted { size, mtime, seq, lines, fingerprint }));
                 }
             } else {
                 let layers = indexes.into_iter().map(|i| (i, None)).collect();
                 let matcher = Matcher::layered(layers, &plan.options)?;
                 let mut part = source.clone();
-                let wanted: HashSet<PathBuf> = files.iter().map(|(i, _)| source.files()[*i].path.clone()).collect();
+                let wanted: HashSet<PathBuf> = files.iter().map(|(i, _, _)| source.files()[*i].path.clone()).collect();
                 part.retain(|f| wanted.contains(&f.path));
+                // the last line read of each file (for incremental runs)
+                let last_line: HashMap<PathBuf, AtomicU64> = match self.incremental {
+                    true => wanted.iter().map(|p| (p.clone(), AtomicU64::new(0))).collect(),
+                    false => HashMap::new(),
+                };
                 let per_line = |l: &[u8]| timed_match(&matcher, l);
                 let on_item = |f: &SourceFile, item: NdjsonItem<'_>| -> Result<()> {
-                    let name = f.path.display().to_string();
-                    on_event(&plan.rules, Some(&name), item, sink, &alerts, &bad)
+                    let line = match &item {
+                        NdjsonItem::Event { line, .. } | NdjsonItem::BadLine { line, .. } => *line,
+                    };
+                    if let Some(l) = last_line.get(&f.path) {
+                        l.fetch_max(line, Ordering::Relaxed);
+                    }
+                    let Some((_, changed)) = tails.get(&f.path).filter(|(hunted, _)| line <= *hunted) else {
+                        return on_event(&plan.rules, Some(&f.path), item, sink, &alerts, &bad);
+                    };
+                    // a line hunted before: only what changed since (its bad lines were reported)
+                    let NdjsonItem::Event { matches, .. } = item else { return Ok(()) };
+                    let kept: Vec<_> =
+                        matches.matches.iter().filter(|m| changed.contains(&m.indicator_id)).cloned().collect();
+                    if kept.is_empty() {
+                        return Ok(());
+                    }
+                    let m = EventMatches { matches: kept, time: matches.time, time_source: matches.time_source };
+                    on_event(&plan.rules, Some(&f.path), NdjsonItem::Event { line, matches: &m }, sink, &alerts, &bad)
                 };
                 let shifted = |d: u64, _: u64| {
                     if let Some(p) = progress {
@@ -308,11 +402,17 @@ impl Retrohunt {
                 summary.bytes += s.totals.bytes;
                 summary.disk_bytes += s.disk_bytes;
                 summary.bad_lines += s.totals.bad_lines;
-                let failed: HashSet<&PathBuf> = s.errors.iter().map(|e| &e.path).collect();
-                for (i, key) in &files {
-                    let f = &source.files()[*i];
-                    if !failed.contains(&f.path) {
-                        done.push((key.clone(), hunted_now(f, seq)));
+                if self.incremental {
+                    let failed: HashSet<&PathBuf> = s.errors.iter().map(|e| &e.path).collect();
+                    for (i, key, _) in &files {
+                        let f = &source.files()[*i];
+                        if failed.contains(&f.path) {
+                            continue;
+                        }
+                        let (size, mtime) = size_mtime(f);
+                        let lines = last_line.get(&f.path).map_or(0, |l| l.load(Ordering::Relaxed)) as i64;
+                        let fingerprint = fingerprint(&f.path, f.size).map_or(0, |(h, _)| h);
+                        done.push((key.clone(), Hunted { size, mtime, seq, lines, fingerprint }));
                     }
                 }
                 summary.errors.extend(s.errors);
@@ -385,7 +485,7 @@ fn timed_match(matcher: &Matcher, line: &[u8]) -> Result<EventMatches> {
 
 fn on_event(
     rules: &RuleSet,
-    source: Option<&str>,
+    source: Option<&Path>,
     item: NdjsonItem<'_>,
     sink: AlertSink<'_>,
     alerts: &AtomicU64,
@@ -393,7 +493,11 @@ fn on_event(
 ) -> Result<()> {
     match item {
         NdjsonItem::Event { line, matches } => {
-            for a in rules.alerts(matches, DetectionType::CtiRetrohunt, source, Some(line)) {
+            if matches.matches.is_empty() {
+                return Ok(());
+            }
+            let name = source.map(|p| p.display().to_string());
+            for a in rules.alerts(matches, DetectionType::CtiRetrohunt, name.as_deref(), Some(line)) {
                 sink(&a)?;
                 alerts.fetch_add(1, Ordering::Relaxed);
             }
@@ -401,7 +505,8 @@ fn on_event(
         NdjsonItem::BadLine { line, error } => {
             let mut b = bad.lock().unwrap_or_else(|p| p.into_inner());
             if b.len() < MAX_BAD_LINES_KEPT {
-                b.push(BadLine { source: source.map(str::to_string), line, message: error.message().to_string() });
+                let source = source.map(|p| p.display().to_string());
+                b.push(BadLine { source, line, message: error.message().to_string() });
             }
         }
     }

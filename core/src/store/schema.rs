@@ -125,13 +125,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX telemetry_rows_by_report ON telemetry_rows (report_id, sightings DESC);
 
     -- what an incremental retrohunt already hunted: per archive file, its size and mtime when
-    -- hunted and the store change sequence hunted up to
+    -- hunted and the store change sequence hunted up to; lines: the last line number read;
+    -- fingerprint: a hash of its first and last 4 KiB (to tell an append from a rewrite)
     CREATE TABLE retrohunt_state (
-        source  TEXT PRIMARY KEY,
-        size    INTEGER NOT NULL,
-        mtime   INTEGER NOT NULL,
-        seq     INTEGER NOT NULL,
-        hunted  INTEGER NOT NULL
+        source      TEXT PRIMARY KEY,
+        size        INTEGER NOT NULL,
+        mtime       INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        hunted      INTEGER NOT NULL,
+        lines       INTEGER NOT NULL DEFAULT 0,
+        fingerprint INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     "#,
 ];
