@@ -679,8 +679,9 @@ enum iocmatch_result iocmatch_rule_delete(const struct iocmatch_store *store,
  * "<time>"` (only indicators created or modified at or after it; all by default), `"margin":
  * "5d"` (the default), `"community": "<id or name>"`, `"profile": "default" | "strict" |
  * "<file>"`, `"incremental": false}`. Incremental runs remember per file (size, modification
- * time, store change sequence) what was hunted: an unchanged file is hunted again only with
- * the indicators changed since, a new or changed file whole with all.
+ * time, last line, fingerprint, store change sequence) what was hunted: an unchanged file is
+ * hunted again only with the indicators changed since, lines appended to a plain file with all,
+ * a new or otherwise changed file whole with all.
  *
  * On success, when `summary_out` is not NULL, `*summary_out` is the summary as a JSON object
  * (`rules`, `indicators`, `files`, `files_skipped`, `events`, `bytes`, `disk_bytes`, `alerts`,
