@@ -464,7 +464,8 @@ pub struct RetrohuntArgs {
     /// Event files (NDJSON, gzip-compressed or not) and directories (walked).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Only indicators created or modified at or after this time (default: all).
+    /// Only indicators created or modified at or after this time (a date, or a duration back
+    /// from now such as `7d`; default: all).
     #[arg(long)]
     pub since: Option<String>,
     /// Added on both sides of every validity window.

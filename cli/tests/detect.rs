@@ -175,8 +175,9 @@ fn retrohunt_archives() {
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["matches"][0]["observable"], "quiet.example");
 
-    // --since after every indicator: nothing
+    // --since after every indicator: nothing; a duration back from now: all of them
     assert!(ok(&db, &["retrohunt", a, "--since", "now"]).stdout.is_empty());
+    assert_eq!(ndjson(&ok(&db, &["retrohunt", a, "--since", "1h"]).stdout).len(), 3);
 
     // an unreadable file is reported and the others hunted
     std::fs::write(arch.join("broken.gz"), &gz(b"{}\n")[..10]).unwrap();

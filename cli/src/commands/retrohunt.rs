@@ -1,6 +1,5 @@
 //! `iocmatch retrohunt`.
 
-use super::date;
 use crate::args::RetrohuntArgs;
 use iocmatch::detect::{Alert, EventSource, Retrohunt};
 use iocmatch::time::parse_duration;
@@ -16,6 +15,20 @@ fn io(e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Io, format!("cannot write alerts: {e}"))
 }
 
+/// `--since`: a date, or a duration back from now (`7d`).
+fn since(s: Option<&str>) -> Result<Option<iocmatch::Timestamp>> {
+    let Some(s) = s else { return Ok(None) };
+    match iocmatch::Timestamp::parse(s) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => match parse_duration(s) {
+            Ok(d) if s.trim().ends_with(|c: char| c.is_ascii_alphabetic()) => {
+                Ok(Some(iocmatch::Timestamp::now().shifted(d, true)))
+            }
+            _ => Err(e),
+        },
+    }
+}
+
 pub fn run(store: &Store, a: RetrohuntArgs, json: bool) -> Result<()> {
     if let Some(n) = a.threads {
         rayon::ThreadPoolBuilder::new()
@@ -24,7 +37,7 @@ pub fn run(store: &Store, a: RetrohuntArgs, json: bool) -> Result<()> {
             .map_err(|e| Error::new(ErrorKind::Validation, format!("cannot start {n} threads: {e}")))?;
     }
     let hunt = Retrohunt {
-        since: date(&a.since)?,
+        since: since(a.since.as_deref())?,
         margin: parse_duration(&a.margin)?,
         profile: Some(Profile::load(&a.profile)?),
         community: a.community.clone(),
