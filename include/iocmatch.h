@@ -272,6 +272,41 @@ typedef struct iocmatch_matches iocmatch_matches;
 typedef struct iocmatch_store iocmatch_store;
 
 /**
+ * A byte buffer given by the caller: `len` bytes at `data`. `data` may not be NULL, even when
+ * `len` is 0.
+ */
+typedef struct iocmatch_bytes {
+    /**
+     * The first byte.
+     */
+    const uint8_t *data;
+    /**
+     * The number of bytes.
+     */
+    size_t len;
+} iocmatch_bytes;
+
+/**
+ * Called once per alert with the alert as one JSON object (`rule_id`, `rule_name`,
+ * `detection_type` `"cti_retrohunt"`, `source` (file), `line`, `time`, `time_source`,
+ * `matches`): `json_len` bytes at `json`, NUL-terminated, valid during the call only. Calls
+ * come from worker threads of the library, one at a time (never concurrently). Return 0 to go
+ * on, anything else to stop the hunt (which then returns `IOCMATCH_RESULT_ABORTED`). It must
+ * not unwind, and must not call the library with the store being hunted.
+ */
+typedef int (*iocmatch_alert_callback)(void *userdata,
+                                       const char *json,
+                                       size_t json_len);
+
+/**
+ * Called during a retrohunt with the bytes read from disk so far and the bytes to read, from
+ * worker threads, one call at a time. It must not unwind.
+ */
+typedef void (*iocmatch_bytes_progress_callback)(void *userdata,
+                                                 uint64_t done,
+                                                 uint64_t total);
+
+/**
  * Called during a long import with the stage, the units done and the units in all. Called on
  * the importing thread; it must not call back into the library with the same store (the store
  * is busy) and must not unwind (no C++ exception, no longjmp).
@@ -358,21 +393,6 @@ typedef struct iocmatch_match {
  */
 typedef int (*iocmatch_match_callback)(void *userdata,
                                        const struct iocmatch_match *m);
-
-/**
- * A byte buffer given by the caller: `len` bytes at `data`. `data` may not be NULL, even when
- * `len` is 0.
- */
-typedef struct iocmatch_bytes {
-    /**
-     * The first byte.
-     */
-    const uint8_t *data;
-    /**
-     * The number of bytes.
-     */
-    size_t len;
-} iocmatch_bytes;
 
 /**
  * A pre-extracted `(field, value)` pair of an event: `field_len` bytes of UTF-8 at `field` (a
@@ -467,8 +487,9 @@ uint32_t iocmatch_abi_version(void);
 /**
  * Create a collection. `params_json` (`params_len` bytes, read during the call) is a JSON
  * object: `{"name": "...", "description": "...", "community": "<id or name>",
- * "available_for_sub_communities": false, "match_subdomains": false}`; only `name` is
- * required (description at most 500 characters; community `default` when absent).
+ * "available_for_sub_communities": false, "match_subdomains": false, "create_rule": false}`;
+ * only `name` is required (description at most 500 characters; community `default` when
+ * absent; `create_rule` also creates a detection rule `IOC collection: <name>` covering it).
  *
  * On success, when `json_out` is not NULL, `*json_out` is the new collection as a JSON object
  * (with its `id`), owned by the caller (free it with `iocmatch_string_free`).
@@ -584,6 +605,104 @@ enum iocmatch_result iocmatch_community_get(const struct iocmatch_store *store,
                                             const char *id_or_name,
                                             size_t id_or_name_len,
                                             char **json_out);
+
+/**
+ * Create a detection rule. `params_json` (`params_len` bytes, read during the call) is a JSON
+ * object: `{"name": "...", "collections": ["<id or name>", ...]}` or `{"name": "...",
+ * "community": "<id or name>"}` (every collection of the community, present and future), with
+ * optional `"description"` (at most 500 characters) and `"enabled"` (default `true`).
+ *
+ * On success, when `json_out` is not NULL, `*json_out` is the new rule as a JSON object
+ * (`id` `rule--<uuid>`, `name`, `description`, `enabled`, `community_id`, `collections`,
+ * `created`, `modified`), owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `VALIDATION` (JSON, name,
+ * description, no scope or both scopes); `NOT_FOUND` (a collection, the community); `CONFLICT`
+ * (name taken); `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_rule_create(const struct iocmatch_store *store,
+                                          const char *params_json,
+                                          size_t params_len,
+                                          char **json_out);
+
+/**
+ * Every rule, oldest first, as a JSON array of rule objects (see `iocmatch_rule_create`).
+ *
+ * On success `*json_out` is owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_rule_list(const struct iocmatch_store *store,
+                                        char **json_out);
+
+/**
+ * Enable the rule `rule` (`rule_len` bytes: an id `rule--<uuid>`, a bare uuid or a name).
+ *
+ * On success, when `json_out` is not NULL, `*json_out` is the rule as it is now, a JSON object
+ * owned by the caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `NOT_FOUND`; `STORAGE`.
+ * Thread-safe.
+ */
+enum iocmatch_result iocmatch_rule_enable(const struct iocmatch_store *store,
+                                          const char *rule,
+                                          size_t rule_len,
+                                          char **json_out);
+
+/**
+ * Disable the rule `rule` (id or name, `rule_len` bytes): it alerts nothing until enabled
+ * again. `json_out` and the results as for `iocmatch_rule_enable`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_rule_disable(const struct iocmatch_store *store,
+                                           const char *rule,
+                                           size_t rule_len,
+                                           char **json_out);
+
+/**
+ * Delete the rule `rule` (id or name, `rule_len` bytes); its collections stay.
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `INVALID_UTF8`; `NOT_FOUND`; `STORAGE`.
+ * Thread-safe.
+ */
+enum iocmatch_result iocmatch_rule_delete(const struct iocmatch_store *store,
+                                          const char *rule,
+                                          size_t rule_len);
+
+/**
+ * Retrohunt: match the archived NDJSON events of `paths` (`count` paths; files, gzip-compressed
+ * or not, and directories, walked) against the active indicators of the collections of the
+ * enabled rules, each in force over its validity window widened by a margin, at each event's
+ * `@timestamp`. Each alert goes to `callback` (not NULL) as JSON; `progress` (may be NULL)
+ * gets the bytes read and the bytes to read; both get `userdata`.
+ *
+ * `options_json` (NULL for the defaults; `options_len` bytes) is a JSON object: `{"since":
+ * "<time>"` (only indicators created or modified at or after it; all by default), `"margin":
+ * "5d"` (the default), `"community": "<id or name>"`, `"profile": "default" | "strict" |
+ * "<file>"`, `"incremental": false}`. Incremental runs remember per file (size, modification
+ * time, last line, fingerprint, store change sequence) what was hunted: an unchanged file is
+ * hunted again only with the indicators changed since, lines appended to a plain file with all,
+ * a new or otherwise changed file whole with all.
+ *
+ * On success, when `summary_out` is not NULL, `*summary_out` is the summary as a JSON object
+ * (`rules`, `indicators`, `files`, `files_skipped`, `events`, `bytes`, `disk_bytes`, `alerts`,
+ * `bad_lines`, `bad_line_details` [{`source`, `line`, `message`}], `errors` [{`path`,
+ * `message`}] for files that could not be read to their end, `seq`), owned by the caller (free
+ * it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK` (also when some files or lines could not be read: see the
+ * summary); `NULL_PARAMETER`; `VALIDATION` (options, an empty path); `NOT_FOUND` (community);
+ * `IO` (a path that does not exist); `ABORTED` (the callback asked to stop); `STORAGE`.
+ * Thread-safe; the hunt runs on the library's worker threads.
+ */
+enum iocmatch_result iocmatch_retrohunt_run(const struct iocmatch_store *store,
+                                            const struct iocmatch_bytes *paths,
+                                            size_t count,
+                                            const char *options_json,
+                                            size_t options_len,
+                                            iocmatch_alert_callback callback,
+                                            iocmatch_bytes_progress_callback progress,
+                                            void *userdata,
+                                            char **summary_out);
 
 /**
  * The message of the last failure on this thread (lower-case, naming the offending value and,

@@ -42,6 +42,12 @@ pub enum Command {
     /// Telemetry reports: which indicators of a collection were seen in events, and how often.
     #[command(subcommand)]
     Telemetry(TelemetryCmd),
+    /// Create, list, enable, disable and delete detection rules.
+    #[command(subcommand)]
+    Rule(RuleCmd),
+    /// Hunt archived NDJSON events (files, directories, gzip) for the indicators of the enabled
+    /// rules; one `cti_retrohunt` alert per line on stdout, the summary on stderr.
+    Retrohunt(RetrohuntArgs),
     /// Compile the active indicators into an index file for `match --index`.
     Compile {
         /// Where to write the index.
@@ -89,6 +95,9 @@ pub enum CollectionCmd {
         /// Its domain indicators also match their sub-domains.
         #[arg(long)]
         match_subdomains: bool,
+        /// Also create a detection rule covering it (`IOC collection: <name>`).
+        #[arg(long)]
+        create_rule: bool,
     },
     /// List collections with their indicator counts.
     List {
@@ -402,6 +411,10 @@ pub struct MatchArgs {
     /// Write each matched event's ECS `threat.enrichments` instead of one object per match.
     #[arg(long)]
     pub enrichments: bool,
+    /// Write one `cti` alert per line (one per enabled rule covering a match) instead of
+    /// matches; the rules come from the store.
+    #[arg(long, conflicts_with = "enrichments")]
+    pub alerts: bool,
     /// Worker threads (default: every core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -409,6 +422,83 @@ pub struct MatchArgs {
     /// the store at the end, for `telemetry run COLLECTION --from-sightings`.
     #[arg(long, conflicts_with_all = ["index", "raw"])]
     pub record_sightings: bool,
+}
+
+/// Rule commands.
+#[derive(Debug, Subcommand)]
+pub enum RuleCmd {
+    /// Create a rule over collections (`--collection`, repeatable) or over every collection of
+    /// a community, present and future (`--community`).
+    Create {
+        /// Its unique name.
+        name: String,
+        /// A collection it covers (id or name; repeatable).
+        #[arg(long = "collection", required_unless_present = "community")]
+        collections: Vec<String>,
+        /// A community whose every collection it covers (id or name).
+        #[arg(long, conflicts_with = "collections")]
+        community: Option<String>,
+        /// A description (at most 500 characters).
+        #[arg(long)]
+        description: Option<String>,
+        /// Create it disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List rules.
+    List,
+    /// Show one rule.
+    Show {
+        /// Id or name.
+        rule: String,
+    },
+    /// Enable a rule.
+    Enable {
+        /// Id or name.
+        rule: String,
+    },
+    /// Disable a rule: it alerts nothing until enabled again.
+    Disable {
+        /// Id or name.
+        rule: String,
+    },
+    /// Delete a rule (its collections stay).
+    Delete {
+        /// Id or name.
+        rule: String,
+    },
+}
+
+/// Arguments of `iocmatch retrohunt`.
+#[derive(Debug, Args)]
+pub struct RetrohuntArgs {
+    /// Event files (NDJSON, gzip-compressed or not) and directories (walked).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only indicators created or modified at or after this time (a date, or a duration back
+    /// from now such as `7d`; default: all).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Added on both sides of every validity window.
+    #[arg(long, default_value = "5d")]
+    pub margin: String,
+    /// Remember what was hunted (per file) and hunt only what is new: files already hunted
+    /// with the indicators changed since, lines appended to plain files and new or otherwise
+    /// changed files (hunted whole) with all.
+    #[arg(long)]
+    pub incremental: bool,
+    /// The community the events come from (id or name).
+    #[arg(long)]
+    pub community: Option<String>,
+    /// Field scopes: `default`, `strict` (the spec's table only) or a profile file.
+    #[arg(long, default_value = "default")]
+    pub profile: String,
+    /// Write alerts to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// Telemetry commands.

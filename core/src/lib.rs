@@ -25,6 +25,7 @@ pub mod scope;
 pub mod store;
 pub mod time;
 
+pub use detect::{Alert, DetectionType, Detector, EventSource, LiveDetector, Retrohunt, RetrohuntSummary, RuleSet};
 pub use error::{Error, ErrorKind, Result};
 pub use import::{BatchPayload, BatchResponse, ImportDefaults, ImportReport, Progress, Rejected, Stage};
 pub use import::{FileImport, FilePreview, FileProcess};
@@ -34,8 +35,8 @@ pub use matcher::{EventMatches, LiveMatcher, Match, MatchOptions, Matcher, Sight
 pub use observable::{IndicatorValue, Kind, Observable};
 pub use scope::Profile;
 pub use store::{
-    Collection, CollectionUpdate, Community, Indicator, IndicatorEdit, IndicatorQuery, NewCollection, NewThreat, Page,
-    Pagination, Store, Threat,
+    Collection, CollectionUpdate, Community, Indicator, IndicatorEdit, IndicatorQuery, NewCollection, NewRule,
+    NewThreat, Page, Pagination, Rule, Store, Threat,
 };
 pub use time::Timestamp;
 

@@ -27,6 +27,8 @@ struct CreateParams {
     available_for_sub_communities: bool,
     #[serde(default)]
     match_subdomains: bool,
+    #[serde(default)]
+    create_rule: bool,
 }
 
 /// `null` is `Some(None)`, a value `Some(Some(v))`; a missing key is `None` (with `default`).
@@ -58,8 +60,9 @@ pub(crate) fn page(offset: u64, limit: u64) -> Pagination {
 
 /// Create a collection. `params_json` (`params_len` bytes, read during the call) is a JSON
 /// object: `{"name": "...", "description": "...", "community": "<id or name>",
-/// "available_for_sub_communities": false, "match_subdomains": false}`; only `name` is
-/// required (description at most 500 characters; community `default` when absent).
+/// "available_for_sub_communities": false, "match_subdomains": false, "create_rule": false}`;
+/// only `name` is required (description at most 500 characters; community `default` when
+/// absent; `create_rule` also creates a detection rule `IOC collection: <name>` covering it).
 ///
 /// On success, when `json_out` is not NULL, `*json_out` is the new collection as a JSON object
 /// (with its `id`), owned by the caller (free it with `iocmatch_string_free`).
@@ -83,6 +86,7 @@ pub unsafe extern "C" fn iocmatch_collection_create(
             community: p.community,
             available_for_sub_communities: p.available_for_sub_communities,
             match_subdomains: p.match_subdomains,
+            create_rule: p.create_rule,
         })?;
         unsafe { write_json(json_out, &c) }
     })

@@ -22,6 +22,7 @@
 
 pub mod collection;
 pub mod community;
+pub mod detect;
 pub mod error;
 pub mod files;
 pub mod import;

@@ -5,6 +5,7 @@
 //! pool of the current process (see [`fork`]).
 
 mod convert;
+mod detect;
 mod errors;
 mod files;
 mod fork;
@@ -37,6 +38,7 @@ fn _iocmatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<results::Match>()?;
     m.add_class::<results::Observable>()?;
     m.add_function(wrap_pyfunction!(matcher::load_index, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::retrohunt, m)?)?;
     m.add_function(wrap_pyfunction!(observable::normalize, m)?)?;
     m.add_function(wrap_pyfunction!(observable::classify, m)?)?;
     m.add_function(wrap_pyfunction!(observable::parse_indicator, m)?)?;

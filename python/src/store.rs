@@ -48,7 +48,7 @@ impl StoreCell {
 }
 
 /// Run `f` on the store without the GIL, in this process's thread pool.
-fn with_store<T: Send>(
+pub(crate) fn with_store<T: Send>(
     py: Python<'_>,
     cell: &StoreCell,
     f: impl FnOnce(&iocmatch::Store) -> iocmatch::Result<T> + Send,
@@ -119,7 +119,9 @@ impl Store {
     // --- collections
 
     /// Create a collection in ``community`` (id or name; the default community when ``None``).
-    #[pyo3(signature = (name, description = None, community = None, available_for_sub_communities = false, match_subdomains = false))]
+    /// ``create_rule`` also creates a detection rule covering it (``IOC collection: <name>``).
+    #[pyo3(signature = (name, description = None, community = None, available_for_sub_communities = false, match_subdomains = false, *, create_rule = false))]
+    #[allow(clippy::too_many_arguments)]
     fn create_collection(
         &self,
         py: Python<'_>,
@@ -128,8 +130,16 @@ impl Store {
         community: Option<String>,
         available_for_sub_communities: bool,
         match_subdomains: bool,
+        create_rule: bool,
     ) -> PyResult<Collection> {
-        let new = NewCollection { name, description, community, available_for_sub_communities, match_subdomains };
+        let new = NewCollection {
+            name,
+            description,
+            community,
+            available_for_sub_communities,
+            match_subdomains,
+            create_rule,
+        };
         with_store(py, &self.cell, move |s| s.create_collection(&new)).map(Collection)
     }
 
@@ -181,6 +191,53 @@ impl Store {
     /// Delete a collection and its indicators; returns how many indicators went with it.
     fn delete_collection(&self, py: Python<'_>, collection: String) -> PyResult<u64> {
         with_store(py, &self.cell, move |s| s.delete_collection(&collection))
+    }
+
+    // --- detection rules
+
+    /// Create a detection rule over ``collections`` (ids or names) or over every collection of
+    /// ``community`` (id or name), present and future; returns it as a dict (``id``, ``name``,
+    /// ``description``, ``enabled``, ``community_id``, ``collections``, ``created``,
+    /// ``modified``).
+    #[pyo3(signature = (name, collections = None, *, community = None, description = None, enabled = true))]
+    fn create_rule<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        collections: Option<Vec<String>>,
+        community: Option<String>,
+        description: Option<String>,
+        enabled: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let new =
+            iocmatch::NewRule { name, description, collections: collections.unwrap_or_default(), community, enabled };
+        let r = with_store(py, &self.cell, move |s| s.create_rule(&new))?;
+        convert::to_py(py, &r)
+    }
+
+    /// Every rule, oldest first, as dicts.
+    fn rules<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let r = with_store(py, &self.cell, |s| s.rules())?;
+        convert::to_py(py, &r)
+    }
+
+    /// The rule with this id or name, as a dict.
+    fn rule<'py>(&self, py: Python<'py>, rule: String) -> PyResult<Bound<'py, PyAny>> {
+        let r = with_store(py, &self.cell, move |s| s.rule(&rule))?;
+        convert::to_py(py, &r)
+    }
+
+    /// Enable or disable a rule (id or name); returns it as it is now. A disabled rule alerts
+    /// nothing.
+    fn set_rule_enabled<'py>(&self, py: Python<'py>, rule: String, enabled: bool) -> PyResult<Bound<'py, PyAny>> {
+        let r = with_store(py, &self.cell, move |s| s.set_rule_enabled(&rule, enabled))?;
+        convert::to_py(py, &r)
+    }
+
+    /// Delete a rule (id or name; its collections stay); returns it as it was.
+    fn delete_rule<'py>(&self, py: Python<'py>, rule: String) -> PyResult<Bound<'py, PyAny>> {
+        let r = with_store(py, &self.cell, move |s| s.delete_rule(&rule))?;
+        convert::to_py(py, &r)
     }
 
     // --- indicators

@@ -7,18 +7,31 @@ use iocmatch::{CollectionUpdate, NewCollection, Result, Store};
 
 pub fn run(store: &Store, cmd: CollectionCmd, json: bool) -> Result<()> {
     match cmd {
-        CollectionCmd::Create { name, description, community, available_for_sub_communities, match_subdomains } => {
+        CollectionCmd::Create {
+            name,
+            description,
+            community,
+            available_for_sub_communities,
+            match_subdomains,
+            create_rule,
+        } => {
             let c = store.create_collection(&NewCollection {
                 name,
                 description,
                 community,
                 available_for_sub_communities,
                 match_subdomains,
+                create_rule,
             })?;
             if json {
                 return output::json(&c);
             }
             println!("created collection {} ({})", c.name, c.id);
+            if create_rule {
+                for r in store.rules_for_collection(&c.id)? {
+                    println!("created rule {} ({})", r.name, r.id);
+                }
+            }
         }
         CollectionCmd::List { community, page } => {
             let p = store.collections(community.as_deref(), Pagination { offset: page.offset, limit: page.limit })?;

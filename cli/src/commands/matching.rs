@@ -2,6 +2,7 @@
 
 use super::date;
 use crate::args::MatchArgs;
+use iocmatch::detect::{DetectionType, RuleSet};
 use iocmatch::matcher::NdjsonItem;
 use iocmatch::{Error, ErrorKind, Index, MatchOptions, Matcher, Profile, Result, SightingsRecorder, Store};
 use serde_json::json;
@@ -84,6 +85,18 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
     };
     let matcher = Matcher::new(Arc::new(index), &options)?;
     let at = date(&a.at)?;
+    let rules = match a.alerts {
+        // the rules live in the store: do not make an empty one by accident
+        true if !db.exists() => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no store at '{}': --alerts reads the detection rules from the store (--db)", db.display()),
+            ))
+        }
+        true => Some(RuleSet::load(&Store::open(db)?)?),
+        false => None,
+    };
+    let source = (a.file != Path::new("-")).then(|| a.file.display().to_string());
 
     let (input, size): (Box<dyn Read>, Option<u64>) = if a.file == Path::new("-") {
         (Box::new(std::io::stdin().lock()), None)
@@ -116,7 +129,13 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
                 if matches.matches.is_empty() {
                     return Ok(());
                 }
-                if a.enrichments {
+                if let Some(rules) = &rules {
+                    for alert in rules.alerts(matches, DetectionType::Cti, source.as_deref(), Some(line)) {
+                        serde_json::to_writer(&mut out, &alert)
+                            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e}")))?;
+                        out.write_all(b"\n").map_err(io)?;
+                    }
+                } else if a.enrichments {
                     let e: Vec<_> = matches.matches.iter().map(|m| m.to_enrichment()).collect();
                     serde_json::to_writer(&mut out, &json!({"line": line, "threat": {"enrichments": e}}))
                         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e}")))?;

@@ -5,6 +5,8 @@ mod export;
 mod import;
 mod indicator;
 mod matching;
+mod retrohunt;
+mod rule;
 mod telemetry;
 mod threat;
 
@@ -34,6 +36,8 @@ fn with_store(store: &Store, command: Command, json: bool) -> Result<()> {
         Command::Indicator(c) => indicator::run(store, c, json),
         Command::Threat(c) => threat::run(store, c, json),
         Command::Telemetry(c) => telemetry::run(store, c, json),
+        Command::Rule(c) => rule::run(store, c, json),
+        Command::Retrohunt(a) => retrohunt::run(store, a, json),
         Command::Limit { community, set } => limit(store, community, set, json),
         Command::Match(a) => matching::run(store.path().unwrap_or(Path::new(":memory:")), a),
         Command::Compile { out } => matching::compile(store.path().unwrap_or(Path::new(":memory:")), &out, json),

@@ -55,6 +55,9 @@ pub struct NewCollection {
     pub available_for_sub_communities: bool,
     /// Whether its domain indicators also match sub-domains by default.
     pub match_subdomains: bool,
+    /// Also create a detection rule covering it, in the same transaction, named
+    /// `IOC collection: <name>` (with its id added when that name is taken).
+    pub create_rule: bool,
 }
 
 impl NewCollection {
@@ -179,7 +182,15 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
                 rusqlite::params![u, community.rowid, name, new.description, new.available_for_sub_communities, now, new.match_subdomains],
             )?;
-            resolve(tx, &u)
+            let c = resolve(tx, &u)?;
+            if new.create_rule {
+                let mut rule_name = format!("IOC collection: {name}");
+                if super::rule::resolve(tx, &rule_name).is_ok() {
+                    rule_name = format!("IOC collection: {name} ({})", c.id);
+                }
+                super::rule::insert(tx, &rule_name, None, None, &[c.rowid], true)?;
+            }
+            Ok(c)
         })
     }
 

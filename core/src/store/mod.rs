@@ -8,6 +8,7 @@
 mod collection;
 mod community;
 mod indicator;
+mod rule;
 mod schema;
 mod snapshot;
 mod telemetry;
@@ -18,6 +19,7 @@ pub use collection::{Collection, CollectionUpdate, NewCollection};
 pub use community::Community;
 pub(crate) use indicator::{by_rowid, check_window, insert_drafts, Draft};
 pub use indicator::{Indicator, IndicatorEdit, IndicatorQuery};
+pub use rule::{NewRule, Rule, RULE_PREFIX};
 pub use schema::SCHEMA_VERSION;
 pub use snapshot::CompileFilter;
 pub use threat::{NewThreat, Threat, ThreatRegistry, THREAT_TYPES};

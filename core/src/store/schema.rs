@@ -71,7 +71,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 2 -> 3: detection rules, sightings, telemetry reports and retrohunt state.
     r#"
-    -- a rule covers its listed collections, or every collection of `community_id` when set
+    -- a rule covers its listed collections, or every collection of `community_id` when set;
+    -- seq: the change sequence of its creation or of its last enabling (incremental retrohunt)
     CREATE TABLE rules (
         id           INTEGER PRIMARY KEY,
         uuid         TEXT NOT NULL UNIQUE,
@@ -80,7 +81,8 @@ const MIGRATIONS: &[&str] = &[
         community_id INTEGER REFERENCES communities(id) ON DELETE CASCADE,
         enabled      INTEGER NOT NULL DEFAULT 1,
         created      INTEGER NOT NULL,
-        modified     INTEGER NOT NULL
+        modified     INTEGER NOT NULL,
+        seq          INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE rule_collections (
         rule_id       INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
@@ -123,13 +125,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX telemetry_rows_by_report ON telemetry_rows (report_id, sightings DESC);
 
     -- what an incremental retrohunt already hunted: per archive file, its size and mtime when
-    -- hunted and the store change sequence hunted up to
+    -- hunted and the store change sequence hunted up to; lines: the last line number read;
+    -- fingerprint: a hash of its first and last 4 KiB (to tell an append from a rewrite)
     CREATE TABLE retrohunt_state (
-        source  TEXT PRIMARY KEY,
-        size    INTEGER NOT NULL,
-        mtime   INTEGER NOT NULL,
-        seq     INTEGER NOT NULL,
-        hunted  INTEGER NOT NULL
+        source      TEXT PRIMARY KEY,
+        size        INTEGER NOT NULL,
+        mtime       INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        hunted      INTEGER NOT NULL,
+        lines       INTEGER NOT NULL DEFAULT 0,
+        fingerprint INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     "#,
 ];

@@ -244,3 +244,87 @@ impl Store {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ImportDefaults, MatchOptions, Matcher, NewCollection};
+    use std::sync::Arc;
+
+    const DAY: u64 = 86_400;
+
+    fn day(d: &str) -> Timestamp {
+        Timestamp::parse(d).unwrap()
+    }
+
+    /// The observables of `filter`'s index that match an event holding every test value at `at`.
+    fn found(s: &Store, filter: &CompileFilter, at: &str) -> Vec<String> {
+        let index = Arc::new(s.compile_filtered(filter).unwrap());
+        let m = Matcher::new(index, &MatchOptions::default()).unwrap();
+        let ev = br#"{"url":{"domain":"a.example"},"dns":{"question":{"name":"b.example"}},"destination":{"ip":"10.0.0.3"}}"#;
+        let mut v: Vec<String> =
+            m.match_event(ev, Some(day(at))).unwrap().matches.into_iter().map(|m| m.observable).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn store() -> (Store, i64) {
+        let s = Store::open_in_memory().unwrap();
+        s.create_collection(&NewCollection::named("one")).unwrap();
+        s.create_collection(&NewCollection::named("two")).unwrap();
+        let window = ImportDefaults {
+            valid_from: Some(day("2024-01-10")),
+            valid_until: Some(day("2024-01-20")),
+            ..Default::default()
+        };
+        s.import_text("one", b"a.example\n", &window).unwrap();
+        s.import_text("two", b"b.example\n", &window).unwrap();
+        let mid = s.change_seq().unwrap();
+        s.import_text("two", b"10.0.0.3\n", &window).unwrap();
+        (s, mid)
+    }
+
+    #[test]
+    fn filters_by_collection_and_by_change() {
+        let (s, mid) = store();
+        let all = CompileFilter::default();
+        let cases: Vec<(CompileFilter, Vec<&str>)> = vec![
+            (all.clone(), vec!["10.0.0.3", "a.example", "b.example"]),
+            (CompileFilter { collections: Some(vec!["one".into()]), ..all.clone() }, vec!["a.example"]),
+            (
+                CompileFilter { collections: Some(vec![s.collection("two").unwrap().id]), ..all.clone() },
+                vec!["10.0.0.3", "b.example"],
+            ),
+            (CompileFilter { collections: Some(vec![]), ..all.clone() }, vec![]),
+            (CompileFilter { changed_after: Some(mid), ..all.clone() }, vec!["10.0.0.3"]),
+            (CompileFilter { changed_after: Some(s.change_seq().unwrap()), ..all.clone() }, vec![]),
+            (CompileFilter { collections: Some(vec!["one".into()]), changed_after: Some(mid), ..all.clone() }, vec![]),
+        ];
+        for (filter, want) in cases {
+            assert_eq!(found(&s, &filter, "2024-01-15"), want, "{filter:?}");
+        }
+        let e = s.compile_filtered(&CompileFilter { collections: Some(vec!["ghost".into()]), ..all }).unwrap_err();
+        assert!(e.to_string().contains("'ghost'"), "{e}");
+    }
+
+    #[test]
+    fn margin_widens_both_ends_of_every_window() {
+        let (s, _) = store();
+        let margin = CompileFilter { margin: Some(Duration::from_secs(5 * DAY)), ..Default::default() };
+        let none = CompileFilter::default();
+        let every = vec!["10.0.0.3", "a.example", "b.example"];
+        let cases: Vec<(&str, &CompileFilter, Vec<&str>)> = vec![
+            ("2024-01-09", &none, vec![]),
+            ("2024-01-09", &margin, every.clone()),
+            ("2024-01-05", &margin, every.clone()), // exactly 5 days before
+            ("2024-01-04", &margin, vec![]),
+            ("2024-01-21", &none, vec![]),
+            ("2024-01-25", &margin, every.clone()), // exactly 5 days after
+            ("2024-01-26", &margin, vec![]),
+        ];
+        for (at, filter, want) in cases {
+            assert_eq!(found(&s, filter, at), want, "at {at} with {filter:?}");
+        }
+    }
+}

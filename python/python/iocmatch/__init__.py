@@ -42,6 +42,7 @@ from ._iocmatch import (
     normalize,
     parse_indicator,
     refang,
+    retrohunt,
 )
 
 __all__ = [
@@ -72,4 +73,5 @@ __all__ = [
     "normalize",
     "parse_indicator",
     "refang",
+    "retrohunt",
 ]

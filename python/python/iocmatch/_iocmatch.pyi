@@ -29,6 +29,7 @@ __all__ = [
     "Match",
     "Observable",
     "load_index",
+    "retrohunt",
     "normalize",
     "classify",
     "parse_indicator",
@@ -324,8 +325,28 @@ class Store:
         community: Optional[str] = None,
         available_for_sub_communities: bool = False,
         match_subdomains: bool = False,
+        *,
+        create_rule: bool = False,
     ) -> Collection:
-        """Create a collection."""
+        """Create a collection (and, with ``create_rule``, a detection rule covering it)."""
+    def create_rule(
+        self,
+        name: str,
+        collections: Optional[Sequence[str]] = None,
+        *,
+        community: Optional[str] = None,
+        description: Optional[str] = None,
+        enabled: bool = True,
+    ) -> Dict[str, Any]:
+        """Create a detection rule over collections or over every collection of a community."""
+    def rules(self) -> List[Dict[str, Any]]:
+        """Every rule, oldest first."""
+    def rule(self, rule: str) -> Dict[str, Any]:
+        """The rule with this id or name."""
+    def set_rule_enabled(self, rule: str, enabled: bool) -> Dict[str, Any]:
+        """Enable or disable a rule."""
+    def delete_rule(self, rule: str) -> Dict[str, Any]:
+        """Delete a rule; its collections stay."""
     def collections(self, community: Optional[str] = None, *, offset: int = 0, limit: int = 100) -> List[Collection]:
         """One page of the collections."""
     def collection(self, collection: str) -> Collection:
@@ -502,6 +523,19 @@ class Store:
 
 def load_index(path: _Path) -> Index:
     """Load an index file by mmap."""
+
+def retrohunt(
+    store: Store,
+    paths: Union[_Path, Iterable[_Path]],
+    *,
+    since: Optional[_Date] = None,
+    margin: str = "5d",
+    incremental: bool = False,
+    community: Optional[str] = None,
+    profile: Optional[str] = None,
+    progress: Optional[Callable[[int, int], object]] = None,
+) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+    """Hunt archived NDJSON events for the enabled rules' indicators: ``(alerts, summary)``."""
 
 def normalize(value: str, kind: Optional[str] = None) -> Observable:
     """Classify and normalise one observable."""
