@@ -40,8 +40,7 @@ pub enum Command {
     /// Match NDJSON events (ECS) against the collections; one JSON object per match on stdout.
     Match(MatchArgs),
     /// Telemetry reports: which indicators of a collection were seen in events, and how often.
-    #[command(subcommand)]
-    Telemetry(TelemetryCmd),
+    Telemetry(TelemetryArgs),
     /// Create, list, enable, disable and delete detection rules.
     #[command(subcommand)]
     Rule(RuleCmd),
@@ -501,11 +500,23 @@ pub struct RetrohuntArgs {
     pub threads: Option<usize>,
 }
 
+/// `telemetry`: make a report (`telemetry COLLECTION PATH...`), or read saved ones.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct TelemetryArgs {
+    /// Read, list or delete saved reports (or `run`, the default action, spelt out).
+    #[command(subcommand)]
+    pub cmd: Option<TelemetryCmd>,
+    /// Make and save a report over archived NDJSON events, or from recorded sightings.
+    #[command(flatten)]
+    pub run: Option<TelemetryRunArgs>,
+}
+
 /// Telemetry commands.
 #[derive(Debug, Subcommand)]
 pub enum TelemetryCmd {
-    /// Make and save a report over archived NDJSON events (files, directories, gzip), or from
-    /// the sightings `match --record-sightings` recorded: `telemetry run COLLECTION PATH...`.
+    /// Make and save a report (the same as `telemetry COLLECTION PATH...`; use it for a
+    /// collection named like a subcommand).
     Run(TelemetryRunArgs),
     /// Show a saved report.
     Show {

@@ -128,9 +128,15 @@ fn run_show_list_and_delete_reports() {
     let id = r["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("telemetry-report--"));
 
+    // the spelling, without `run`: the same report
+    let again = ok_json(&db, &["telemetry", coll, archive.to_str().unwrap(), "--until", "2025-01-01"]);
+    assert_eq!(again["rows"], r["rows"]);
+    assert_ne!(again["id"], r["id"], "a new report");
+    ok_json(&db, &["telemetry", "delete", again["id"].as_str().unwrap()]);
+
     // a shorter window: the hash of November only
     let short =
-        ok_json(&db, &["telemetry", "run", coll, archive.to_str().unwrap(), "--until", "2025-01-01", "--window", "5w"]);
+        ok_json(&db, &["telemetry", coll, archive.to_str().unwrap(), "--until", "2025-01-01", "--window", "5w"]);
     assert_eq!(short["rows"].as_array().unwrap().len(), 1);
     assert_eq!(short["rows"][0]["observable"], SHA);
 
@@ -250,5 +256,8 @@ fn bad_arguments_fail_on_one_line_naming_the_value() {
     // PATH and --from-sightings: one or the other
     assert!(!run(&db, &["telemetry", "run", "<b>feed</b> & co"]).status.success());
     assert!(!run(&db, &["telemetry", "run", "<b>feed</b> & co", a, "--from-sightings"]).status.success());
+    assert!(!run(&db, &["telemetry", "<b>feed</b> & co"]).status.success());
+    assert!(!run(&db, &["telemetry"]).status.success());
+    fails(&db, &["telemetry", "nope", a], "'nope'");
     assert!(!run(&db, &["match", "--record-sightings", "--index", "x.idx"]).status.success());
 }

@@ -1,6 +1,6 @@
-//! `iocmatch telemetry run|show|list|delete`.
+//! `iocmatch telemetry COLLECTION PATH...` (or `run`), and `telemetry show|list|delete`.
 
-use crate::args::{TelemetryCmd, TelemetryRunArgs};
+use crate::args::{TelemetryArgs, TelemetryCmd, TelemetryRunArgs};
 use crate::output;
 use iocmatch::detect::telemetry::parse_window;
 use iocmatch::detect::{EventSource, TelemetryOptions, TelemetryReport, TelemetrySummary};
@@ -8,7 +8,17 @@ use iocmatch::{Error, ErrorKind, Profile, Result, Store, Timestamp};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-pub fn run(store: &Store, cmd: TelemetryCmd, json: bool) -> Result<()> {
+pub fn run(store: &Store, args: TelemetryArgs, json: bool) -> Result<()> {
+    let cmd = match (args.cmd, args.run) {
+        (Some(cmd), _) => cmd,
+        (None, Some(a)) => TelemetryCmd::Run(a),
+        (None, None) => {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                "telemetry needs a collection and event archives (telemetry COLLECTION PATH...), or a subcommand",
+            ))
+        }
+    };
     match cmd {
         TelemetryCmd::Run(a) => make(store, a, json),
         TelemetryCmd::Show { report, html } => {
