@@ -58,6 +58,14 @@ demo: build
 	$(IOCMATCH) compile --out $(CARGO_TARGET_DIR)/demo/demo.idx
 	@echo "--- alerts: the sample events matched against the sample indicators"
 	$(IOCMATCH) match --index $(CARGO_TARGET_DIR)/demo/demo.idx examples/data/events.ndjson
+	@echo "--- detection: a rule over the feed, live alerts (cti), then a retrohunt of two months of archived events"
+	$(IOCMATCH) rule create "Demo detection" --collection "Demo feed"
+	$(IOCMATCH) match --alerts examples/data/events.ndjson
+	$(IOCMATCH) retrohunt examples/data/archive/ --out $(CARGO_TARGET_DIR)/demo/retrohunt.ndjson
+	@echo "--- telemetry: sightings of the feed's indicators in the archive (validity ignored), with an HTML heatmap"
+	$(IOCMATCH) telemetry "Demo feed" examples/data/archive/ --until 2025-07-01 --window 90d \
+		--html $(CARGO_TARGET_DIR)/demo/telemetry.html
+	@echo "open $(CARGO_TARGET_DIR)/demo/telemetry.html in a browser for the heatmap"
 
 test: fmt lint unit header-check ctest cpp-example install-check pytest stubtest
 
