@@ -121,7 +121,7 @@ fn heatmap(report: &TelemetryReport) -> String {
     };
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="sightings per indicator and {unit}">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="sightings per indicator and {unit}"><style>text{{font-size:10px;fill:#57606a;font-family:system-ui,sans-serif}}.label{{text-anchor:end;font-family:ui-monospace,monospace}}</style>"#
     );
     // month labels: at the first column of each month, unless the previous label is too close
     let mut prev: Option<(i64, usize)> = None;
@@ -167,7 +167,12 @@ fn heatmap(report: &TelemetryReport) -> String {
         out.push_str("</g>");
     }
     // legend
-    let _ = write!(out, r#"<g class="legend"><text x="{}" y="{}">less</text>"#, LABEL_W - 6, legend_y + CELL - 1);
+    let _ = write!(
+        out,
+        r#"<g class="legend"><text x="{}" y="{}" text-anchor="end">less</text>"#,
+        LABEL_W - 6,
+        legend_y + CELL - 1
+    );
     for (l, colour) in COLOURS.iter().enumerate() {
         let x = LABEL_W + l as i64 * (CELL + GAP);
         let range = match (l, max) {
