@@ -1109,7 +1109,8 @@ enum iocmatch_result iocmatch_indicator_revoke(const struct iocmatch_store *stor
  * are skipped: each is a rejected entry of the report, its `line` the object's number (or line
  * in a one-object-per-line file), its `text` the object id, and its reason. One transaction.
  *
- * `data` is `data_len` bytes of UTF-8 JSON.
+ * `data` is `data_len` bytes of UTF-8 JSON. `progress` (may be NULL) is called with `userdata`
+ * during the import, on this thread, as for `iocmatch_import_text`.
  *
  * On success `*report_out` is a new report owned by the caller (free it with
  * `iocmatch_import_report_free`).
@@ -1123,6 +1124,8 @@ enum iocmatch_result iocmatch_import_stix(const struct iocmatch_store *store,
                                           size_t collection_len,
                                           const uint8_t *data,
                                           size_t data_len,
+                                          iocmatch_progress_callback progress,
+                                          void *userdata,
                                           struct iocmatch_import_report **report_out);
 
 /**
@@ -1132,7 +1135,8 @@ enum iocmatch_result iocmatch_import_stix(const struct iocmatch_store *store,
  * skipped attribute is a rejected entry of the report (its number, `type value`, and why).
  * One transaction.
  *
- * `data` is `data_len` bytes of UTF-8.
+ * `data` is `data_len` bytes of UTF-8. `progress` (may be NULL) is called with `userdata`
+ * during the import, on this thread, as for `iocmatch_import_text`.
  *
  * On success `*report_out` is a new report owned by the caller (free it with
  * `iocmatch_import_report_free`).
@@ -1147,6 +1151,8 @@ enum iocmatch_result iocmatch_import_misp(const struct iocmatch_store *store,
                                           const uint8_t *data,
                                           size_t data_len,
                                           bool all_attributes,
+                                          iocmatch_progress_callback progress,
+                                          void *userdata,
                                           struct iocmatch_import_report **report_out);
 
 /**

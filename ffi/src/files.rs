@@ -1,12 +1,12 @@
 //! File import (CSV/TSV, XLS, XLSX, ODS: preview, then process with a mapping) and CSV export.
 
 use crate::error::{guard, FfiError};
-use crate::import::{iocmatch_import_report, iocmatch_import_stage, iocmatch_progress_callback};
+use crate::import::{iocmatch_import_report, iocmatch_progress_callback, report_progress};
 use crate::result::iocmatch_result;
 use crate::store::iocmatch_store;
 use crate::strings::{bytes_arg, check_out, opt_str_arg, str_arg, write_json, write_out};
 use crate::{handle, new_handle};
-use iocmatch_core::{FileImport, FileProcess, Progress, Stage};
+use iocmatch_core::{FileImport, FileProcess, Progress};
 use std::ffi::{c_char, c_void};
 
 /// Preview a tabular file for an import into a collection (id or name): its first 10 rows, the
@@ -132,16 +132,8 @@ pub unsafe extern "C" fn iocmatch_file_import(
                 .to_import()?,
         };
         check_out(report_out, "report_out")?;
-        let mut on_progress = |p: Progress| {
-            if let Some(cb) = progress {
-                let stage = match p.stage {
-                    Stage::Parse => iocmatch_import_stage::Parse,
-                    Stage::Write => iocmatch_import_stage::Write,
-                };
-                // SAFETY: the caller's callback, called as the header says.
-                unsafe { cb(userdata, stage, p.done, p.total) };
-            }
-        };
+        // SAFETY: the caller's callback, as the header says.
+        let mut on_progress = |p: Progress| unsafe { report_progress(progress, userdata, p) };
         let report = store.inner.import_file_with_progress(collection, data, filename, &options, &mut on_progress)?;
         unsafe { write_out(report_out, new_handle(iocmatch_import_report::new(report))) };
         Ok(())

@@ -36,6 +36,21 @@ pub enum iocmatch_import_stage {
 pub type iocmatch_progress_callback =
     Option<unsafe extern "C" fn(userdata: *mut c_void, stage: iocmatch_import_stage, done: u64, total: u64)>;
 
+/// Tell the caller's `progress` callback (if any) where an import is.
+///
+/// # Safety
+/// `progress` must be callable as the header says, with `userdata`.
+pub(crate) unsafe fn report_progress(progress: iocmatch_progress_callback, userdata: *mut c_void, p: Progress) {
+    if let Some(cb) = progress {
+        let stage = match p.stage {
+            Stage::Parse => iocmatch_import_stage::Parse,
+            Stage::Write => iocmatch_import_stage::Write,
+        };
+        // SAFETY: the caller's callback, called as the header says.
+        unsafe { cb(userdata, stage, p.done, p.total) };
+    }
+}
+
 /// Defaults of a text import: the batch payload's `default_fields`, plus `kind`.
 fn defaults(json: &str) -> Result<ImportDefaults, FfiError> {
     let mut v: serde_json::Value = serde_json::from_str(json).map_err(|e| FfiError::json("defaults_json", e))?;
@@ -103,16 +118,8 @@ pub unsafe extern "C" fn iocmatch_import_text(
             false => defaults(unsafe { str_arg(defaults_json, defaults_len, "defaults_json") }?)?,
         };
         check_out(report_out, "report_out")?;
-        let mut on_progress = |p: Progress| {
-            if let Some(cb) = progress {
-                let stage = match p.stage {
-                    Stage::Parse => iocmatch_import_stage::Parse,
-                    Stage::Write => iocmatch_import_stage::Write,
-                };
-                // SAFETY: the caller's callback, called as the header says.
-                unsafe { cb(userdata, stage, p.done, p.total) };
-            }
-        };
+        // SAFETY: the caller's callback, as the header says.
+        let mut on_progress = |p: Progress| unsafe { report_progress(progress, userdata, p) };
         let report = store.inner.import_text_with_progress(collection, data, &defaults, &mut on_progress)?;
         unsafe { write_out(report_out, new_handle(iocmatch_import_report::new(report))) };
         Ok(())

@@ -2,13 +2,13 @@
 //! bundle and text blocklist exports.
 
 use crate::error::guard;
-use crate::import::iocmatch_import_report;
+use crate::import::{iocmatch_import_report, iocmatch_progress_callback, report_progress};
 use crate::store::iocmatch_store;
 use crate::strings::{bytes_arg, check_out, opt_str_arg, str_arg, write_out};
 use crate::{handle, new_handle};
 use iocmatch_core::import::MispOptions;
-use iocmatch_core::Kind;
-use std::ffi::c_char;
+use iocmatch_core::{Kind, Progress};
+use std::ffi::{c_char, c_void};
 
 /// Import STIX 2.1 indicators into a collection (id or name): a bundle, a JSON array of
 /// objects, or one object per line. Indicators whose pattern is a disjunction of equality
@@ -19,7 +19,8 @@ use std::ffi::c_char;
 /// are skipped: each is a rejected entry of the report, its `line` the object's number (or line
 /// in a one-object-per-line file), its `text` the object id, and its reason. One transaction.
 ///
-/// `data` is `data_len` bytes of UTF-8 JSON.
+/// `data` is `data_len` bytes of UTF-8 JSON. `progress` (may be NULL) is called with `userdata`
+/// during the import, on this thread, as for `iocmatch_import_text`.
 ///
 /// On success `*report_out` is a new report owned by the caller (free it with
 /// `iocmatch_import_report_free`).
@@ -34,6 +35,8 @@ pub unsafe extern "C" fn iocmatch_import_stix(
     collection_len: usize,
     data: *const u8,
     data_len: usize,
+    progress: iocmatch_progress_callback,
+    userdata: *mut c_void,
     report_out: *mut *mut iocmatch_import_report,
 ) -> crate::result::iocmatch_result {
     guard(|| {
@@ -41,7 +44,9 @@ pub unsafe extern "C" fn iocmatch_import_stix(
         let collection = unsafe { str_arg(collection, collection_len, "collection") }?;
         let data = unsafe { bytes_arg(data, data_len, "data") }?;
         check_out(report_out, "report_out")?;
-        let report = store.inner.import_stix(collection, data)?;
+        // SAFETY: the caller's callback, as the header says.
+        let mut on_progress = |p: Progress| unsafe { report_progress(progress, userdata, p) };
+        let report = store.inner.import_stix_with_progress(collection, data, &mut on_progress)?;
         unsafe { write_out(report_out, new_handle(iocmatch_import_report::new(report))) };
         Ok(())
     })
@@ -53,7 +58,8 @@ pub unsafe extern "C" fn iocmatch_import_stix(
 /// skipped attribute is a rejected entry of the report (its number, `type value`, and why).
 /// One transaction.
 ///
-/// `data` is `data_len` bytes of UTF-8.
+/// `data` is `data_len` bytes of UTF-8. `progress` (may be NULL) is called with `userdata`
+/// during the import, on this thread, as for `iocmatch_import_text`.
 ///
 /// On success `*report_out` is a new report owned by the caller (free it with
 /// `iocmatch_import_report_free`).
@@ -69,6 +75,8 @@ pub unsafe extern "C" fn iocmatch_import_misp(
     data: *const u8,
     data_len: usize,
     all_attributes: bool,
+    progress: iocmatch_progress_callback,
+    userdata: *mut c_void,
     report_out: *mut *mut iocmatch_import_report,
 ) -> crate::result::iocmatch_result {
     guard(|| {
@@ -76,7 +84,10 @@ pub unsafe extern "C" fn iocmatch_import_misp(
         let collection = unsafe { str_arg(collection, collection_len, "collection") }?;
         let data = unsafe { bytes_arg(data, data_len, "data") }?;
         check_out(report_out, "report_out")?;
-        let report = store.inner.import_misp(collection, data, &MispOptions { all_attributes })?;
+        // SAFETY: the caller's callback, as the header says.
+        let mut on_progress = |p: Progress| unsafe { report_progress(progress, userdata, p) };
+        let options = MispOptions { all_attributes };
+        let report = store.inner.import_misp_with_progress(collection, data, &options, &mut on_progress)?;
         unsafe { write_out(report_out, new_handle(iocmatch_import_report::new(report))) };
         Ok(())
     })

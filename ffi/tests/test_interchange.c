@@ -25,9 +25,27 @@ static const char MISP[] =
     "{\"type\": \"filename|md5\", \"value\": \"a.exe|d41d8cd98f00b204e9800998ecf8427e\", \"to_ids\": true},"
     "{\"type\": \"hostname\", \"value\": \"quiet.c-evil.com\", \"to_ids\": false}]}}";
 
+struct progress {
+    int parse, write;
+    uint64_t last_done, last_total;
+};
+
+static void on_progress(void *userdata, iocmatch_import_stage stage, uint64_t done, uint64_t total) {
+    struct progress *p = userdata;
+    if (stage == IOCMATCH_IMPORT_STAGE_PARSE) {
+        p->parse++;
+    } else {
+        p->write++;
+    }
+    p->last_done = done;
+    p->last_total = total;
+}
+
 static void stix(iocmatch_store *store) {
     iocmatch_import_report *report = NULL;
-    CHECK_OK(iocmatch_import_stix(store, S("feed"), B(BUNDLE), &report));
+    struct progress prog = {0, 0, 0, 0};
+    CHECK_OK(iocmatch_import_stix(store, S("feed"), B(BUNDLE), on_progress, &prog, &report));
+    CHECK(prog.parse >= 1 && prog.write >= 1 && prog.last_done == prog.last_total);
     CHECK(iocmatch_import_report_lines(report) == 2);
     CHECK(iocmatch_import_report_imported(report) == 2);
     CHECK(iocmatch_import_report_rejected_count(report) == 1);
@@ -44,19 +62,21 @@ static void stix(iocmatch_store *store) {
     /* bad input: a clear error, the out-parameter untouched */
     report = (iocmatch_import_report *)&report;
     iocmatch_import_report *const sentinel = report;
-    CHECK_RESULT(iocmatch_import_stix(store, S("feed"), B("not json"), &report), IOCMATCH_RESULT_VALIDATION);
+    CHECK_RESULT(iocmatch_import_stix(store, S("feed"), B("not json"), NULL, NULL, &report), IOCMATCH_RESULT_VALIDATION);
     CHECK_CONTAINS(iocmatch_last_error_message(), "invalid STIX JSON");
     CHECK(report == sentinel);
-    CHECK_RESULT(iocmatch_import_stix(store, S("nope"), B(BUNDLE), &report), IOCMATCH_RESULT_NOT_FOUND);
-    CHECK_RESULT(iocmatch_import_stix(store, S("feed"), NULL, 0, &report), IOCMATCH_RESULT_NULL_PARAMETER);
-    CHECK_RESULT(iocmatch_import_stix(store, S("feed"), B(BUNDLE), NULL), IOCMATCH_RESULT_NULL_PARAMETER);
-    CHECK_RESULT(iocmatch_import_stix(NULL, S("feed"), B(BUNDLE), &report), IOCMATCH_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(iocmatch_import_stix(store, S("nope"), B(BUNDLE), NULL, NULL, &report), IOCMATCH_RESULT_NOT_FOUND);
+    CHECK_RESULT(iocmatch_import_stix(store, S("feed"), NULL, 0, NULL, NULL, &report), IOCMATCH_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(iocmatch_import_stix(store, S("feed"), B(BUNDLE), NULL, NULL, NULL), IOCMATCH_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(iocmatch_import_stix(NULL, S("feed"), B(BUNDLE), NULL, NULL, &report), IOCMATCH_RESULT_NULL_PARAMETER);
     CHECK(report == sentinel);
 }
 
 static void misp(iocmatch_store *store) {
     iocmatch_import_report *report = NULL;
-    CHECK_OK(iocmatch_import_misp(store, S("feed"), B(MISP), false, &report));
+    struct progress prog = {0, 0, 0, 0};
+    CHECK_OK(iocmatch_import_misp(store, S("feed"), B(MISP), false, on_progress, &prog, &report));
+    CHECK(prog.parse >= 1 && prog.write >= 1 && prog.last_done == prog.last_total);
     CHECK(iocmatch_import_report_lines(report) == 3);
     CHECK(iocmatch_import_report_imported(report) == 2);
     CHECK(iocmatch_import_report_rejected_count(report) == 1);
@@ -66,12 +86,12 @@ static void misp(iocmatch_store *store) {
     CHECK_CONTAINS(json, "\"text\":\"hostname quiet.c-evil.com\"");
     iocmatch_string_free(json);
     iocmatch_import_report_free(report);
-    CHECK_OK(iocmatch_import_misp(store, S("feed"), B(MISP), true, &report));
+    CHECK_OK(iocmatch_import_misp(store, S("feed"), B(MISP), true, NULL, NULL, &report));
     CHECK(iocmatch_import_report_imported(report) == 1);
     CHECK(iocmatch_import_report_duplicates(report) == 2);
     iocmatch_import_report_free(report);
     report = NULL;
-    CHECK_RESULT(iocmatch_import_misp(store, S("feed"), B("{\"x\": 1}"), false, &report), IOCMATCH_RESULT_VALIDATION);
+    CHECK_RESULT(iocmatch_import_misp(store, S("feed"), B("{\"x\": 1}"), false, NULL, NULL, &report), IOCMATCH_RESULT_VALIDATION);
     CHECK_CONTAINS(iocmatch_last_error_message(), "not a MISP event");
     CHECK(report == NULL);
 }
@@ -106,7 +126,7 @@ static void exports(iocmatch_store *store) {
     CHECK_OK(iocmatch_collection_create(store, S("{\"name\": \"copy\"}"), &json));
     iocmatch_string_free(json);
     iocmatch_import_report *report = NULL;
-    CHECK_OK(iocmatch_import_stix(store, S("copy"), (const uint8_t *)bundle, strlen(bundle), &report));
+    CHECK_OK(iocmatch_import_stix(store, S("copy"), (const uint8_t *)bundle, strlen(bundle), NULL, NULL, &report));
     CHECK(iocmatch_import_report_imported(report) == 5);
     CHECK(iocmatch_import_report_rejected_count(report) == 0);
     iocmatch_import_report_free(report);
