@@ -10,7 +10,31 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// `paths`: one path (str or os.PathLike) or an iterable of them.
-fn paths_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+/// A `progress` argument of archive reads: a callable `(bytes_done, bytes_total)` or `None`.
+pub(crate) fn byte_progress(py: Python<'_>, progress: Option<Py<PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+    let progress = progress.filter(|p| !p.is_none(py));
+    if let Some(p) = &progress {
+        if !p.bind(py).is_callable() {
+            return Err(PyTypeError::new_err("progress must be a callable (done, total) or None"));
+        }
+    }
+    Ok(progress)
+}
+
+/// Call a [`byte_progress`] callable from a worker thread (taking the GIL); what it raises is
+/// reported as unraisable, not propagated.
+pub(crate) fn report_bytes(progress: Option<&Py<PyAny>>, done: u64, total: u64) {
+    if let Some(cb) = progress {
+        Python::attach(|py| {
+            if let Err(e) = cb.bind(py).call1((done, total)) {
+                e.write_unraisable(py, Some(cb.bind(py)));
+            }
+        });
+    }
+}
+
+/// A path or a list of paths.
+pub(crate) fn paths_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
     if let Ok(p) = obj.extract::<PathBuf>() {
         return Ok(vec![p]);
     }
@@ -46,12 +70,7 @@ pub fn retrohunt<'py>(
 ) -> PyResult<Bound<'py, PyTuple>> {
     use crate::errors::IntoPyResult;
     let paths = paths_arg(paths)?;
-    let progress = progress.filter(|p| !p.is_none(py));
-    if let Some(p) = &progress {
-        if !p.bind(py).is_callable() {
-            return Err(PyTypeError::new_err("progress must be a callable (done, total) or None"));
-        }
-    }
+    let progress = byte_progress(py, progress)?;
     let hunt = Retrohunt {
         since: convert::opt_timestamp(since)?,
         margin: iocmatch::time::parse_duration(margin).py(py)?,
@@ -66,15 +85,7 @@ pub fn retrohunt<'py>(
             alerts.lock().unwrap_or_else(|p| p.into_inner()).push(a.clone());
             Ok(())
         };
-        let report = |done: u64, total: u64| {
-            if let Some(cb) = &progress {
-                Python::attach(|py| {
-                    if let Err(e) = cb.bind(py).call1((done, total)) {
-                        e.write_unraisable(py, Some(cb.bind(py)));
-                    }
-                });
-            }
-        };
+        let report = |done: u64, total: u64| report_bytes(progress.as_ref(), done, total);
         let summary = hunt.run(s, &source, &sink, Some(&report))?;
         Ok((alerts.into_inner().unwrap_or_else(|p| p.into_inner()), summary))
     })?;

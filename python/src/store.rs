@@ -589,8 +589,9 @@ impl Store {
     /// ``@timestamp`` in the ``window`` (``"365d"`` when ``None``) before ``until`` (now when ``None``).
     /// ``communities`` (ids or names) default to the collection's. Returns the report as a dict
     /// (rows ordered by sightings), with ``"archive"``: files, event totals, bad lines and
-    /// unreadable files.
-    #[pyo3(signature = (collection, paths, *, window = None, until = None, communities = None, profile = None))]
+    /// unreadable files. ``progress`` is a callable ``(bytes_done, bytes_total)``, called from
+    /// worker threads (with the GIL); it must not use this store.
+    #[pyo3(signature = (collection, paths, *, window = None, until = None, communities = None, profile = None, progress = None))]
     #[allow(clippy::too_many_arguments)]
     fn telemetry<'py>(
         &self,
@@ -601,6 +602,7 @@ impl Store {
         until: Option<&Bound<'py, PyAny>>,
         communities: Option<&Bound<'py, PyAny>>,
         profile: Option<String>,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
             Ok(p) if !paths.is_instance_of::<PyBytes>() => vec![p],
@@ -612,9 +614,11 @@ impl Store {
             })?,
         };
         let options = telemetry_options(py, window, until, communities, profile)?;
+        let progress = crate::detect::byte_progress(py, progress)?;
         let run = with_store(py, &self.cell, move |s| {
             let source = iocmatch::detect::EventSource::from_paths(&paths)?;
-            s.telemetry(&collection, &source, &options, None)
+            let report = |done: u64, total: u64| crate::detect::report_bytes(progress.as_ref(), done, total);
+            s.telemetry(&collection, &source, &options, Some(&report))
         })?;
         let out = convert::to_py(py, &run.report)?;
         out.set_item("archive", convert::to_py(py, &run.source)?)?;

@@ -50,7 +50,10 @@ def rows(report: dict) -> list[tuple[str, str, int]]:
 
 def test_a_report_over_an_archive(store: iocmatch.Store, feed: iocmatch.Collection, tmp_path: pathlib.Path) -> None:
     d = archive(tmp_path)
-    report = store.telemetry("feed", d, until=UNTIL)
+    seen: list[tuple[int, int]] = []
+    report = store.telemetry("feed", d, until=UNTIL, progress=lambda done, total: seen.append((done, total)))
+    disk = sum(p.stat().st_size for p in d.rglob("*") if p.is_file())
+    assert seen and max(done for done, _ in seen) == disk and {t for _, t in seen} == {disk}
     assert rows(report) == [("evil.example", "domain", 2), ("203.0.113.7", "ipv4", 1), (SHA, "sha256", 1)]
     assert report["rows"][0]["days"] == [{"date": "2024-06-01", "count": 1}, {"date": "2024-06-02", "count": 1}]
     assert report["id"].startswith("telemetry-report--")
@@ -104,5 +107,7 @@ def test_bad_arguments(store: iocmatch.Store, feed: iocmatch.Collection, tmp_pat
         store.telemetry("feed", tmp_path / "no-such-dir")
     with pytest.raises(TypeError, match="paths"):
         store.telemetry("feed", 42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="progress must be a callable"):
+        store.telemetry("feed", tmp_path, progress=3)  # type: ignore[arg-type]
     with pytest.raises(iocmatch.NotFoundError):
         store.telemetry_from_sightings("feed", communities=["nope"])

@@ -502,6 +502,7 @@ class Store:
         until: Optional[_Date] = None,
         communities: Optional[Sequence[str]] = None,
         profile: Optional[str] = None,
+        progress: Optional[Callable[[int, int], object]] = None,
     ) -> Dict[str, Any]:
         """Make and save a telemetry report over archived NDJSON events."""
     def telemetry_from_sightings(
