@@ -1743,6 +1743,9 @@ void iocmatch_string_free(char *s);
  * "communities": ["<id or name>", ...], "profile": "default" | "strict" | "<file>"}`, every
  * key optional (window one year, until now, the collection's community, the default profile).
  *
+ * `progress` (may be NULL) gets `userdata`, the bytes read from disk so far and the bytes to
+ * read, from worker threads of the library, one call at a time; it must not unwind.
+ *
  * On success `*report_json_out` is the report as JSON (`{"id", "collection_id", "created",
  * "window_start", "window_end", "communities", "source", "events", "indicators_seen", "rows":
  * [{"indicator_id", "observable", "kind", "sightings", "first_seen", "last_seen", "days":
@@ -1761,6 +1764,8 @@ enum iocmatch_result iocmatch_telemetry_run(const struct iocmatch_store *store,
                                             size_t n_paths,
                                             const char *options_json,
                                             size_t options_len,
+                                            iocmatch_bytes_progress_callback progress,
+                                            void *userdata,
                                             char **report_json_out);
 
 /**

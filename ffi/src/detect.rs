@@ -176,7 +176,7 @@ struct HuntParams {
 }
 
 /// The caller's `userdata`, shared by the worker threads (calls are serialised by a lock).
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: the header makes the caller promise that `userdata` may be used from the library's
 // worker threads, one call at a time (every call is made under a lock).
 unsafe impl Send for UserData {}

@@ -1,6 +1,7 @@
 //! Telemetry reports (which indicators of a collection were seen in events, and how often) and
 //! the sightings matchers record, as JSON documents.
 
+use crate::detect::{iocmatch_bytes_progress_callback, UserData};
 use crate::error::{guard, FfiError, FfiResult};
 use crate::handle;
 use crate::matcher::iocmatch_matcher;
@@ -10,8 +11,9 @@ use crate::strings::{bytes_arg, check_out, iocmatch_bytes, json_arg, str_arg, wr
 use iocmatch_core::detect::telemetry::parse_window;
 use iocmatch_core::detect::{EventSource, SourceSummary, TelemetryOptions, TelemetryReport};
 use iocmatch_core::{Profile, Timestamp};
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// The options JSON: `{"window": "365d", "until": "2025-01-01", "communities": [...],
 /// "profile": "default"}`, every key optional.
@@ -85,6 +87,9 @@ fn path_of(b: &[u8], i: usize) -> FfiResult<PathBuf> {
 /// "communities": ["<id or name>", ...], "profile": "default" | "strict" | "<file>"}`, every
 /// key optional (window one year, until now, the collection's community, the default profile).
 ///
+/// `progress` (may be NULL) gets `userdata`, the bytes read from disk so far and the bytes to
+/// read, from worker threads of the library, one call at a time; it must not unwind.
+///
 /// On success `*report_json_out` is the report as JSON (`{"id", "collection_id", "created",
 /// "window_start", "window_end", "communities", "source", "events", "indicators_seen", "rows":
 /// [{"indicator_id", "observable", "kind", "sightings", "first_seen", "last_seen", "days":
@@ -104,8 +109,11 @@ pub unsafe extern "C" fn iocmatch_telemetry_run(
     n_paths: usize,
     options_json: *const c_char,
     options_len: usize,
+    progress: iocmatch_bytes_progress_callback,
+    userdata: *mut c_void,
     report_json_out: *mut *mut c_char,
 ) -> iocmatch_result {
+    let user = Mutex::new(UserData(userdata));
     guard(|| {
         let store = unsafe { handle(store, "store") }?;
         let collection = unsafe { str_arg(collection, collection_len, "collection") }?;
@@ -117,7 +125,14 @@ pub unsafe extern "C" fn iocmatch_telemetry_run(
         let options = unsafe { options_arg(options_json, options_len) }?;
         check_out(report_json_out, "report_json_out")?;
         let source = EventSource::from_paths(&paths)?;
-        let run = store.inner.telemetry(collection, &source, &options, None)?;
+        let on_progress = |done: u64, total: u64| {
+            if let Some(cb) = progress {
+                let u = user.lock().unwrap_or_else(|p| p.into_inner());
+                // SAFETY: the caller's callback, called as the header says (one call at a time).
+                unsafe { cb(u.0, done, total) };
+            }
+        };
+        let run = store.inner.telemetry(collection, &source, &options, Some(&on_progress))?;
         unsafe { write_json(report_json_out, &RunJson { report: &run.report, archive: &run.source }) }
     })
 }

@@ -34,6 +34,20 @@ static void check_report(const char *json) {
     CHECK_CONTAINS(json, "\"indicators_seen\":2");
 }
 
+struct bytes_seen {
+    int calls;
+    uint64_t done, total;
+};
+
+static void on_bytes(void *userdata, uint64_t done, uint64_t total) {
+    struct bytes_seen *s = userdata;
+    s->calls++;
+    if (done > s->done) {
+        s->done = done;
+    }
+    s->total = total;
+}
+
 static void from_archive(iocmatch_store *store, char *id, size_t cap) {
     char dir[] = "/tmp/iocmatch-telemetry-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -46,7 +60,9 @@ static void from_archive(iocmatch_store *store, char *id, size_t cap) {
 
     iocmatch_bytes paths[1] = {bytes_of(dir)};
     char *json = NULL;
-    CHECK_OK(iocmatch_telemetry_run(store, S("feed"), paths, 1, S(OPTIONS), &json));
+    struct bytes_seen seen = {0, 0, 0};
+    CHECK_OK(iocmatch_telemetry_run(store, S("feed"), paths, 1, S(OPTIONS), on_bytes, &seen, &json));
+    CHECK(seen.calls >= 1 && seen.done == seen.total && seen.total > 0);
     check_report(json);
     CHECK_CONTAINS(json, "\"source\":\"events\",\"events\":4");
     CHECK_CONTAINS(json, "\"archive\":{\"files\":1");
@@ -57,18 +73,18 @@ static void from_archive(iocmatch_store *store, char *id, size_t cap) {
     /* a missing path, a bad window, an unknown key, an unknown collection, NULLs */
     json = NULL;
     iocmatch_bytes missing[1] = {bytes_of("/no/such/archive")};
-    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), missing, 1, NULL, 0, &json), IOCMATCH_RESULT_IO);
+    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), missing, 1, NULL, 0, NULL, NULL, &json), IOCMATCH_RESULT_IO);
     CHECK_CONTAINS(iocmatch_last_error_message(), "/no/such/archive");
-    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), paths, 1, S("{\"window\": \"5x\"}"), &json),
+    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), paths, 1, S("{\"window\": \"5x\"}"), NULL, NULL, &json),
                  IOCMATCH_RESULT_VALIDATION);
     CHECK_CONTAINS(iocmatch_last_error_message(), "'5x'");
-    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), paths, 1, S("{\"windw\": \"5d\"}"), &json),
+    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), paths, 1, S("{\"windw\": \"5d\"}"), NULL, NULL, &json),
                  IOCMATCH_RESULT_VALIDATION);
     CHECK_CONTAINS(iocmatch_last_error_message(), "windw");
-    CHECK_RESULT(iocmatch_telemetry_run(store, S("nope"), paths, 1, NULL, 0, &json), IOCMATCH_RESULT_NOT_FOUND);
-    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), NULL, 1, NULL, 0, &json), IOCMATCH_RESULT_NULL_PARAMETER);
-    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), paths, 1, NULL, 0, NULL), IOCMATCH_RESULT_NULL_PARAMETER);
-    CHECK_RESULT(iocmatch_telemetry_run(NULL, S("feed"), paths, 1, NULL, 0, &json), IOCMATCH_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(iocmatch_telemetry_run(store, S("nope"), paths, 1, NULL, 0, NULL, NULL, &json), IOCMATCH_RESULT_NOT_FOUND);
+    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), NULL, 1, NULL, 0, NULL, NULL, &json), IOCMATCH_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(iocmatch_telemetry_run(store, S("feed"), paths, 1, NULL, 0, NULL, NULL, NULL), IOCMATCH_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(iocmatch_telemetry_run(NULL, S("feed"), paths, 1, NULL, 0, NULL, NULL, &json), IOCMATCH_RESULT_NULL_PARAMETER);
     CHECK(json == NULL);
 
     CHECK(unlink(file) == 0);
