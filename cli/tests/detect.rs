@@ -191,3 +191,16 @@ fn retrohunt_archives() {
     fails(&db, &["retrohunt", a, "--since", "yesterday"], "'yesterday'");
     fails(&db, &["retrohunt", a, "--community", "ghost"], "'ghost'");
 }
+
+#[test]
+fn retrohunt_without_an_enabled_rule_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let archive = dir.path().join("a.ndjson");
+    std::fs::write(&archive, event("2024-06-01", "evil.example") + "\n").unwrap();
+    ok(&db, &["collection", "create", "feed"]);
+    let out = ok(&db, &["retrohunt", archive.to_str().unwrap()]);
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no enabled detection rule: nothing was hunted"), "{err}");
+}

@@ -92,6 +92,13 @@ pub fn run(store: &Store, a: RetrohuntArgs, json: bool) -> Result<()> {
     if summary.bad_lines > MAX_BAD_LINES_SHOWN as u64 {
         writeln!(err, "iocmatch: ... and {} more bad lines", summary.bad_lines - MAX_BAD_LINES_SHOWN as u64).ok();
     }
+    if summary.rules == 0 {
+        writeln!(
+            err,
+            "iocmatch: no enabled detection rule: nothing was hunted (make one with `iocmatch rule create NAME --collection C`)"
+        )
+        .ok();
+    }
     if json {
         let mut v = serde_json::to_value(&summary).map_err(io)?;
         if let Some(o) = v.as_object_mut() {
