@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -153,6 +154,27 @@ static void alerts(iocmatch_store *store) {
     iocmatch_detector_free(NULL);
 }
 
+/* Threads share one detector while another refreshes it. */
+static void *detect_many(void *arg) {
+    iocmatch_detector *d = arg;
+    for (int i = 0; i < 20; i++) {
+        char *json = detect(d, EVENT_A);
+        CHECK(count_alerts(json) == 1);
+        iocmatch_string_free(json);
+    }
+    return NULL;
+}
+
+static void threads(iocmatch_store *store) {
+    iocmatch_detector *d = NULL;
+    CHECK_OK(iocmatch_detector_new(store, NULL, &d));
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) CHECK(pthread_create(&t[i], NULL, detect_many, d) == 0);
+    for (int i = 0; i < 5; i++) CHECK_OK(iocmatch_detector_refresh(d));
+    for (int i = 0; i < 4; i++) CHECK(pthread_join(t[i], NULL) == 0);
+    iocmatch_detector_free(d);
+}
+
 /* A rule enabled through another handle of the same store file is seen after a refresh. */
 static void refresh_across_handles(void) {
     char dir[] = "/tmp/iocmatch-ctest-XXXXXX";
@@ -195,6 +217,7 @@ int main(void) {
     CHECK_OK(iocmatch_store_open_in_memory(&store));
     fill(store);
     alerts(store);
+    threads(store);
     iocmatch_store_free(store);
     refresh_across_handles();
     DONE("test_alerts");

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pathlib
+import threading
 from typing import Any, Dict, List
 
 import pytest
@@ -136,3 +138,54 @@ def test_bad_events(rules: iocmatch.Store) -> None:
     with pytest.raises(TypeError):
         d.detect(42)  # type: ignore[arg-type]
     assert "Detector" in repr(d)
+
+
+def test_threads_share_a_detector(rules: iocmatch.Store) -> None:
+    d = rules.detector()
+    errors: List[str] = []
+
+    def work() -> None:
+        for _ in range(50):
+            if names(d.detect(BOTH)) != ["rule A"]:
+                errors.append("mismatch")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("on_file", [True, False])
+def test_fork(tmp_path: pathlib.Path, on_file: bool) -> None:
+    store = fill(iocmatch.Store(tmp_path / "s.db" if on_file else None))
+    d = store.detector()
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(json.dumps(e) for e in [A, B, BOTH] * 50) + "\n")
+    # parallel work in the parent first, so that its thread pool exists when it forks
+    assert len(d.detect_ndjson(path)) == 100
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into pytest
+        code = 1
+        try:
+            ok = len(d.detect_ndjson(path)) == 100 and names(d.detect(A)) == ["rule A"]
+            store.set_rule_enabled("rule B", True)
+            ok = ok and names(d.detect(B)) == ["rule B"] and len(d.detect_ndjson(path)) == 200
+            os.write(w, b"ok" if ok else b"mismatch")
+            code = 0
+        except BaseException as e:
+            os.write(w, repr(e).encode()[:500])
+        finally:
+            os._exit(code)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    message = os.read(r, 1000)
+    os.close(r)
+    assert message == b"ok" and os.waitstatus_to_exitcode(status) == 0
+    # the parent sees the child's rule change only when they share a file
+    d.refresh()
+    assert names(d.detect(B)) == (["rule B"] if on_file else [])
