@@ -744,8 +744,9 @@ enum iocmatch_result iocmatch_detector_new(const struct iocmatch_store *store,
  * On success `*alerts_json_out` is a JSON array (empty when nothing alerts) of alert objects,
  * one per rule covering the collection of at least one match, in rule order: `rule_id`,
  * `rule_name`, `detection_type` (`"cti"`), `source` (null), `line` (null), `time`,
- * `time_source`, `matches` (that rule's matches, each as in `iocmatch_matches_json`). It is
- * owned by the caller (free it with `iocmatch_string_free`).
+ * `time_source` (`"caller"`, `"event"` or `"default"`), `matches` (that rule's matches, each
+ * `{indicator_id, collection_id, kind, observable, field, value, offset}`). It is owned by the
+ * caller (free it with `iocmatch_string_free`).
  *
  * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `VALIDATION` (not a JSON object; the
  * message says why); `STORAGE` (catching up with the store). Thread-safe.
