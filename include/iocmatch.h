@@ -15,7 +15,7 @@
  *    iocmatch_string_free) or borrowed from a handle (valid until that handle is freed), as
  *    each function says.
  *  - Handles made by a function are owned by the caller and freed with their _free function.
- *    Stores, indexes and matchers are thread-safe; options are not (see each type).
+ *    Stores, indexes, matchers and detectors are thread-safe; options are not (see each type).
  *  - No Rust panic crosses the boundary: it becomes IOCMATCH_RESULT_PANIC. Callbacks must not
  *    unwind through the library (no C++ exception, no longjmp).
  */
@@ -220,6 +220,21 @@ typedef enum iocmatch_time_source {
      */
     IOCMATCH_TIME_SOURCE_DEFAULT = 3,
 } iocmatch_time_source;
+
+/**
+ * Live detection over a store: the enabled detection rules turn the matches of each event into
+ * alerts typed `cti`.
+ *
+ * It follows its store like a live matcher: every detection sees the imports, edits,
+ * revocations and rule changes (created, enabled, disabled, deleted) made through the store
+ * handle it was made from; `iocmatch_detector_refresh` picks up changes made through other
+ * handles or processes.
+ *
+ * Thread-safe: `iocmatch_detector_detect` may be called on the same handle from any number of
+ * threads at once, and at the same time as `iocmatch_detector_refresh`. Free it once no call on
+ * it is running.
+ */
+typedef struct iocmatch_detector iocmatch_detector;
 
 /**
  * What a text import did: counts, and the lines it rejected with their numbers and reasons.
@@ -703,6 +718,58 @@ enum iocmatch_result iocmatch_retrohunt_run(const struct iocmatch_store *store,
                                             iocmatch_bytes_progress_callback progress,
                                             void *userdata,
                                             char **summary_out);
+
+/**
+ * A new detector following `store`: it compiles the store and loads its enabled rules now.
+ * `options` (NULL for the defaults: every collection, the default profile) may name the
+ * community and collections by name or id; their default time is the time of events without a
+ * readable `@timestamp`. The detector keeps the store alive: `store` and `options` may be freed
+ * right after.
+ *
+ * On success `*detector_out` is a new handle owned by the caller (free it with
+ * `iocmatch_detector_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `VALIDATION`; `NOT_FOUND` (community or
+ * collection); `CONFLICT` (an ambiguous collection name); `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_detector_new(const struct iocmatch_store *store,
+                                           const struct iocmatch_match_options *options,
+                                           struct iocmatch_detector **detector_out);
+
+/**
+ * The alerts of one ECS event: `event_len` bytes of JSON at `event` (an object), matched at
+ * `*at` (seconds since the epoch) when `at` is not NULL, else at its `@timestamp`, else at the
+ * options' default time (else now), against the indicators and enabled rules as they are now.
+ *
+ * On success `*alerts_json_out` is a JSON array (empty when nothing alerts) of alert objects,
+ * one per rule covering the collection of at least one match, in rule order: `rule_id`,
+ * `rule_name`, `detection_type` (`"cti"`), `source` (null), `line` (null), `time`,
+ * `time_source` (`"caller"`, `"event"` or `"default"`), `matches` (that rule's matches, each
+ * `{indicator_id, collection_id, kind, observable, field, value, offset}`). It is owned by the
+ * caller (free it with `iocmatch_string_free`).
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `VALIDATION` (not a JSON object; the
+ * message says why); `STORAGE` (catching up with the store). Thread-safe.
+ */
+enum iocmatch_result iocmatch_detector_detect(const struct iocmatch_detector *detector,
+                                              const uint8_t *event,
+                                              size_t event_len,
+                                              const int64_t *at,
+                                              char **alerts_json_out);
+
+/**
+ * Bring a detector up to date with every change in its store (indicators and rules), from any
+ * handle or process. Threads detecting meanwhile finish on what they started with.
+ *
+ * Returns `IOCMATCH_RESULT_OK`; `NULL_PARAMETER`; `STORAGE`. Thread-safe.
+ */
+enum iocmatch_result iocmatch_detector_refresh(const struct iocmatch_detector *detector);
+
+/**
+ * Free a detector. NULL is ignored. No other call may be using it, and it must not be used
+ * again.
+ */
+void iocmatch_detector_free(struct iocmatch_detector *detector);
 
 /**
  * The message of the last failure on this thread (lower-case, naming the offending value and,

@@ -23,6 +23,7 @@
 pub mod collection;
 pub mod community;
 pub mod detect;
+pub mod detector;
 pub mod error;
 pub mod files;
 pub mod import;
@@ -130,6 +131,7 @@ mod tests {
         check::<store::iocmatch_store>();
         check::<index::iocmatch_index>();
         check::<matcher::iocmatch_matcher>();
+        check::<detector::iocmatch_detector>();
         check::<matches::iocmatch_matches>();
         check::<import::iocmatch_import_report>();
     }

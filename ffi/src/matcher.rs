@@ -65,13 +65,13 @@ pub struct iocmatch_field_value {
 }
 
 /// The time parameter of the matching functions: NULL, or seconds since the epoch.
-unsafe fn at_arg(at: *const i64) -> Option<Timestamp> {
+pub(crate) unsafe fn at_arg(at: *const i64) -> Option<Timestamp> {
     // SAFETY: NULL or readable, by the caller's promise.
     unsafe { at.as_ref() }.map(|s| Timestamp::from_secs(*s))
 }
 
 /// Community and collection names resolved to the ids a matcher needs.
-fn resolve_names(store: &Store, mut o: MatchOptions) -> FfiResult<MatchOptions> {
+pub(crate) fn resolve_names(store: &Store, mut o: MatchOptions) -> FfiResult<MatchOptions> {
     if let Some(c) = &o.community {
         o.community = Some(store.community(c)?.id);
     }

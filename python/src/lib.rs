@@ -6,6 +6,7 @@
 
 mod convert;
 mod detect;
+mod detector;
 mod errors;
 mod files;
 mod fork;
@@ -27,6 +28,7 @@ fn _iocmatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<store::Store>()?;
     m.add_class::<matcher::Matcher>()?;
+    m.add_class::<detector::Detector>()?;
     m.add_class::<matcher::Index>()?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<results::Community>()?;

@@ -271,7 +271,7 @@ impl Matcher {
 /// Match extracted `(field id, value)` pairs at the caller's time, else the event's, else the
 /// default one. The ids are those of the matcher's fields: every matcher of one `Matcher`
 /// object has the same profile, so the same fields.
-fn fields_at<V: AsRef<str>>(
+pub(crate) fn fields_at<V: AsRef<str>>(
     m: &iocmatch::Matcher,
     pairs: &[(u32, V)],
     at: Option<Timestamp>,

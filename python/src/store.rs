@@ -1,6 +1,7 @@
 //! `iocmatch.Store`: the durable IOC store, with every call made without the GIL.
 
 use crate::convert;
+use crate::detector::Detector;
 use crate::errors::{invalid, IntoPyResult};
 use crate::fork;
 use crate::matcher::{match_options, Index, Matcher};
@@ -578,6 +579,35 @@ impl Store {
             ..options
         };
         Matcher::live(py, cell, options)
+    }
+
+    /// A live :class:`Detector` over the store: the enabled detection rules turn the matches of
+    /// each event into alerts typed ``cti``. Like :meth:`matcher`, it sees every import, edit,
+    /// revocation and rule change made through this store object at the next detection (changes
+    /// by other processes after :meth:`Detector.refresh`). ``community`` and ``collections`` (ids
+    /// or names) limit the indicators it sees; ``profile`` is ``"default"``, ``"strict"`` or a
+    /// profile file; ``default_time`` is the time of events without a readable ``@timestamp``
+    /// (now when ``None``).
+    #[pyo3(signature = (*, community = None, collections = None, profile = None, default_time = None))]
+    fn detector(
+        &self,
+        py: Python<'_>,
+        community: Option<String>,
+        collections: Option<&Bound<'_, PyAny>>,
+        profile: Option<String>,
+        default_time: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Detector> {
+        let collections =
+            collections.filter(|c| !c.is_none()).map(|c| convert::strings(c, "collections")).transpose()?;
+        let default_time = convert::opt_timestamp(default_time)?;
+        let options = with_store(py, &self.cell, move |s| {
+            let community = community.map(|c| s.community(&c).map(|c| c.id)).transpose()?;
+            let collections = collections
+                .map(|l| l.iter().map(|c| s.collection(c).map(|c| c.id)).collect::<iocmatch::Result<Vec<_>>>())
+                .transpose()?;
+            match_options(community, collections, profile.as_deref(), default_time)
+        })?;
+        Detector::new(py, self.cell.clone(), options)
     }
 
     // --- telemetry

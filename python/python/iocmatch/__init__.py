@@ -26,6 +26,7 @@ from ._errors import (
 from ._iocmatch import (
     Collection,
     Community,
+    Detector,
     ImportReport,
     Index,
     Indicator,
@@ -50,6 +51,7 @@ __all__ = [
     "Community",
     "ConflictError",
     "CorruptIndexError",
+    "Detector",
     "ImmutableFieldError",
     "ImportReport",
     "Index",

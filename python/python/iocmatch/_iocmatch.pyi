@@ -18,6 +18,7 @@ __all__ = [
     "__version__",
     "Store",
     "Matcher",
+    "Detector",
     "Index",
     "Stream",
     "Community",
@@ -280,6 +281,19 @@ class Matcher:
         """Add the sightings counted so far to the store; the number written."""
 
 @final
+class Detector:
+    """Live detection: the enabled rules turn matches into ``cti`` alerts (dicts)."""
+
+    def detect(self, event: _Event, *, at: Optional[_Date] = None) -> List[Dict[str, Any]]:
+        """The alerts of one event (a dict, or JSON as str or bytes)."""
+    def detect_ndjson(
+        self, source: Any, *, at: Optional[_Date] = None, strict: bool = False
+    ) -> List[Dict[str, Any]]:
+        """The alerts of an NDJSON stream (a path or a binary file object), with line numbers."""
+    def refresh(self) -> None:
+        """Pick up every change in the store (indicators and rules), from any process."""
+
+@final
 class Index:
     """A compiled, immutable snapshot of a store."""
 
@@ -493,6 +507,15 @@ class Store:
         record_sightings: bool = False,
     ) -> Matcher:
         """A live matcher over the store."""
+    def detector(
+        self,
+        *,
+        community: Optional[str] = None,
+        collections: Optional[Sequence[str]] = None,
+        profile: Optional[str] = None,
+        default_time: Optional[_Date] = None,
+    ) -> Detector:
+        """A live detector over the store: alerts of the enabled rules."""
     def telemetry(
         self,
         collection: str,
