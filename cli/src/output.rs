@@ -15,6 +15,21 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> iocmatch::Result<()> {
     Ok(())
 }
 
+/// A bar of bytes read, labelled `label`, when standard error is a terminal (`None` else).
+pub fn byte_bar(label: &str, total: u64) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template(&format!(
+                "{label} [{{bar:40}}] {{bytes}}/{{total_bytes}} ({{bytes_per_sec}}, {{eta}})"
+            ))
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    })
+}
+
 /// A table with a header row.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();

@@ -5,7 +5,7 @@ use crate::handle;
 use crate::matches::aborted;
 use crate::result::iocmatch_result;
 use crate::store::iocmatch_store;
-use crate::strings::{check_out, iocmatch_bytes, json_arg, path_arg, str_arg, write_json};
+use crate::strings::{check_out, iocmatch_bytes, json_arg, path_items, str_arg, write_json};
 use iocmatch_core::detect::{Alert, EventSource, Retrohunt};
 use iocmatch_core::{NewRule, Profile, Timestamp};
 use serde::Deserialize;
@@ -224,16 +224,7 @@ pub unsafe extern "C" fn iocmatch_retrohunt_run(
         if paths.is_null() {
             return Err(FfiError::null("paths"));
         }
-        if count > isize::MAX as usize / std::mem::size_of::<iocmatch_bytes>() {
-            return Err(FfiError::argument(format!("parameter 'count': {count} paths is too many")));
-        }
-        // SAFETY: non-NULL (checked above), `count` readable items by the caller's promise.
-        let items = unsafe { std::slice::from_raw_parts(paths, count) };
-        let paths = items
-            .iter()
-            .enumerate()
-            .map(|(i, b)| unsafe { path_arg(b.data.cast(), b.len, &format!("paths[{i}].data")) })
-            .collect::<Result<Vec<_>, _>>()?;
+        let paths = unsafe { path_items(paths, count, "paths") }?;
         let p: HuntParams = match options_json.is_null() {
             true => HuntParams::default(),
             false => unsafe { json_arg(options_json, options_len, "options_json") }?,

@@ -38,15 +38,21 @@ pub unsafe extern "C" fn iocmatch_file_preview(
     filename_len: usize,
     json_out: *mut *mut c_char,
 ) -> iocmatch_result {
-    guard(|| {
-        let store = unsafe { handle(store, "store") }?;
-        let collection = unsafe { str_arg(collection, collection_len, "collection") }?;
-        let data = unsafe { bytes_arg(data, data_len, "data") }?;
-        let filename = unsafe { opt_str_arg(filename, filename_len, "filename") }?;
-        check_out(json_out, "json_out")?;
-        let preview = store.inner.preview_file(collection, data, filename)?;
-        unsafe { write_json(json_out, &preview) }
-    })
+    // SAFETY: the caller's arguments, passed on as they came; no sheet (NULL).
+    unsafe {
+        iocmatch_file_preview_sheet(
+            store,
+            collection,
+            collection_len,
+            data,
+            data_len,
+            filename,
+            filename_len,
+            std::ptr::null(),
+            0,
+            json_out,
+        )
+    }
 }
 
 /// `iocmatch_file_preview` of one worksheet of a workbook: `sheet` (`sheet_len` bytes of

@@ -112,6 +112,43 @@ pub(crate) unsafe fn opt_str_arg<'a>(ptr: *const c_char, len: usize, name: &str)
     unsafe { str_arg(ptr, len, name) }.map(Some)
 }
 
+/// The `n` structs at `items` (`items` may be NULL when `n` is 0).
+///
+/// # Safety
+/// `items` points to `n` readable `iocmatch_bytes`.
+unsafe fn items_arg<'a>(items: *const iocmatch_bytes, n: usize, name: &str) -> FfiResult<&'a [iocmatch_bytes]> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if items.is_null() {
+        return Err(FfiError::null(name));
+    }
+    if n > isize::MAX as usize / std::mem::size_of::<iocmatch_bytes>() {
+        return Err(FfiError::argument(format!("parameter '{name}': {n} items is too many")));
+    }
+    // SAFETY: non-NULL (checked above), `n` readable structs at `items` by the caller's promise.
+    Ok(unsafe { std::slice::from_raw_parts(items, n) })
+}
+
+/// The `n` buffers at `items` (`items` may be NULL when `n` is 0), each checked as
+/// [`bytes_arg`] and named `name[i]` in errors.
+///
+/// # Safety
+/// `items` points to `n` readable `iocmatch_bytes`, each as [`bytes_arg`] requires.
+pub(crate) unsafe fn byte_items<'a>(items: *const iocmatch_bytes, n: usize, name: &str) -> FfiResult<Vec<&'a [u8]>> {
+    let items = unsafe { items_arg(items, n, name) }?;
+    items.iter().enumerate().map(|(i, b)| unsafe { bytes_arg(b.data, b.len, &format!("{name}[{i}]")) }).collect()
+}
+
+/// The `n` file paths at `items`, each as [`path_arg`].
+///
+/// # Safety
+/// As [`byte_items`].
+pub(crate) unsafe fn path_items(items: *const iocmatch_bytes, n: usize, name: &str) -> FfiResult<Vec<PathBuf>> {
+    let items = unsafe { items_arg(items, n, name) }?;
+    items.iter().enumerate().map(|(i, b)| unsafe { path_arg(b.data.cast(), b.len, &format!("{name}[{i}]")) }).collect()
+}
+
 /// A file path given as `len` bytes at `ptr` (any bytes on Unix; UTF-8 elsewhere).
 ///
 /// # Safety

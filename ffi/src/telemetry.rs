@@ -2,17 +2,16 @@
 //! the sightings matchers record, as JSON documents.
 
 use crate::detect::{iocmatch_bytes_progress_callback, UserData};
-use crate::error::{guard, FfiError, FfiResult};
+use crate::error::{guard, FfiResult};
 use crate::handle;
 use crate::matcher::iocmatch_matcher;
 use crate::result::iocmatch_result;
 use crate::store::iocmatch_store;
-use crate::strings::{bytes_arg, check_out, iocmatch_bytes, json_arg, str_arg, write_json, write_out};
+use crate::strings::{byte_items, check_out, iocmatch_bytes, json_arg, path_items, str_arg, write_json, write_out};
 use iocmatch_core::detect::telemetry::parse_window;
 use iocmatch_core::detect::{EventSource, SourceSummary, TelemetryOptions, TelemetryReport};
 use iocmatch_core::{Profile, Timestamp};
 use std::ffi::{c_char, c_void};
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// The options JSON: `{"window": "365d", "until": "2025-01-01", "communities": [...],
@@ -44,37 +43,6 @@ unsafe fn options_arg(ptr: *const c_char, len: usize) -> FfiResult<TelemetryOpti
     out.until = o.until.as_deref().map(Timestamp::parse).transpose()?;
     out.profile = o.profile.as_deref().map(Profile::load).transpose()?;
     Ok(out)
-}
-
-/// The `n` buffers at `items` (`items` may be NULL when `n` is 0).
-unsafe fn buffers<'a>(items: *const iocmatch_bytes, n: usize, name: &str) -> FfiResult<Vec<&'a [u8]>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if items.is_null() {
-        return Err(FfiError::null(name));
-    }
-    // SAFETY: `n` readable structs at `items`, by the caller's promise.
-    let items = unsafe { std::slice::from_raw_parts(items, n) };
-    items.iter().enumerate().map(|(i, b)| unsafe { bytes_arg(b.data, b.len, &format!("{name}[{i}]")) }).collect()
-}
-
-fn path_of(b: &[u8], i: usize) -> FfiResult<PathBuf> {
-    let name = format!("paths[{i}]");
-    if b.is_empty() || b.contains(&0) {
-        return Err(FfiError::new(iocmatch_result::Validation, format!("parameter '{name}' is not a file path")));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(b)))
-    }
-    #[cfg(not(unix))]
-    {
-        let s = std::str::from_utf8(b)
-            .map_err(|_| FfiError::new(iocmatch_result::InvalidUtf8, format!("parameter '{name}' is not UTF-8")))?;
-        Ok(PathBuf::from(s))
-    }
 }
 
 /// Make and save the telemetry report of a collection (id or name) over archived NDJSON
@@ -117,11 +85,7 @@ pub unsafe extern "C" fn iocmatch_telemetry_run(
     guard(|| {
         let store = unsafe { handle(store, "store") }?;
         let collection = unsafe { str_arg(collection, collection_len, "collection") }?;
-        let paths = unsafe { buffers(paths, n_paths, "paths") }?
-            .iter()
-            .enumerate()
-            .map(|(i, b)| path_of(b, i))
-            .collect::<FfiResult<Vec<_>>>()?;
+        let paths = unsafe { path_items(paths, n_paths, "paths") }?;
         let options = unsafe { options_arg(options_json, options_len) }?;
         check_out(report_json_out, "report_json_out")?;
         let source = EventSource::from_paths(&paths)?;
@@ -158,7 +122,7 @@ pub unsafe extern "C" fn iocmatch_telemetry_from_events(
     guard(|| {
         let store = unsafe { handle(store, "store") }?;
         let collection = unsafe { str_arg(collection, collection_len, "collection") }?;
-        let events = unsafe { buffers(events, n_events, "events") }?;
+        let events = unsafe { byte_items(events, n_events, "events") }?;
         let options = unsafe { options_arg(options_json, options_len) }?;
         check_out(report_json_out, "report_json_out")?;
         let report = store.inner.telemetry_from_events(collection, events, &options)?;

@@ -9,7 +9,6 @@ use pyo3::types::PyTuple;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// `paths`: one path (str or os.PathLike) or an iterable of them.
 /// A `progress` argument of archive reads: a callable `(bytes_done, bytes_total)` or `None`.
 pub(crate) fn byte_progress(py: Python<'_>, progress: Option<Py<PyAny>>) -> PyResult<Option<Py<PyAny>>> {
     let progress = progress.filter(|p| !p.is_none(py));
@@ -33,7 +32,7 @@ pub(crate) fn report_bytes(progress: Option<&Py<PyAny>>, done: u64, total: u64) 
     }
 }
 
-/// A path or a list of paths.
+/// `paths`: one path (str or os.PathLike) or an iterable of them.
 pub(crate) fn paths_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
     if let Ok(p) = obj.extract::<PathBuf>() {
         return Ok(vec![p]);

@@ -4,7 +4,7 @@
 use crate::convert;
 use crate::errors::{invalid, IntoPyResult};
 use crate::fork;
-use crate::progress::Progress;
+use crate::progress::import_with_progress;
 use crate::results::ImportReport;
 use crate::store::StoreCell;
 use iocmatch::import::file::{parse_mapping, Column};
@@ -154,16 +154,9 @@ pub fn import(
         defaults: defaults(py, kwargs)?,
     };
     let (bytes, name) = source(py, file, o.filename)?;
-    let mut progress = Progress::new(py, progress)?;
-    let result = py.detach(|| {
-        cell.get().and_then(|s| {
-            fork::run(|| {
-                s.import_file_with_progress(&collection, &bytes, name.as_deref(), &options, &mut |p| progress.report(p))
-            })
-        })
-    });
-    progress.close(py);
-    result.py(py).map(ImportReport)
+    import_with_progress(py, cell, progress, |s, p| {
+        s.import_file_with_progress(&collection, &bytes, name.as_deref(), &options, p)
+    })
 }
 
 /// `Store.export_csv`.

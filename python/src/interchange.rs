@@ -4,7 +4,7 @@
 use crate::convert;
 use crate::errors::IntoPyResult;
 use crate::fork;
-use crate::progress::Progress;
+use crate::progress::import_with_progress;
 use crate::results::ImportReport;
 use crate::store::StoreCell;
 use iocmatch::import::MispOptions;
@@ -41,19 +41,6 @@ fn run<T: Send>(
     f: impl FnOnce(&iocmatch::Store) -> iocmatch::Result<T> + Send,
 ) -> PyResult<T> {
     py.detach(|| cell.get().and_then(|s| fork::run(|| f(&s)))).py(py)
-}
-
-/// Run an import on the store without the GIL, reporting to the caller's `progress`.
-fn import_with_progress(
-    py: Python<'_>,
-    cell: &StoreCell,
-    progress: Option<&Bound<'_, PyAny>>,
-    f: impl FnOnce(&iocmatch::Store, &mut dyn FnMut(iocmatch::Progress)) -> iocmatch::Result<iocmatch::ImportReport> + Send,
-) -> PyResult<ImportReport> {
-    let mut progress = Progress::new(py, progress)?;
-    let result = py.detach(|| cell.get().and_then(|s| fork::run(|| f(&s, &mut |p| progress.report(p)))));
-    progress.close(py);
-    result.py(py).map(ImportReport)
 }
 
 /// `Store.import_stix`.

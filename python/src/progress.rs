@@ -1,7 +1,25 @@
 //! Import progress: a Python callable `(stage, done, total)`, or a tqdm bar for `progress=True`.
 
+use crate::errors::IntoPyResult;
+use crate::fork;
+use crate::results::ImportReport;
+use crate::store::StoreCell;
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
+
+/// Run an import on the store without the GIL (in this process's thread pool), reporting to
+/// the caller's `progress` argument.
+pub fn import_with_progress(
+    py: Python<'_>,
+    cell: &StoreCell,
+    progress: Option<&Bound<'_, PyAny>>,
+    f: impl FnOnce(&iocmatch::Store, &mut dyn FnMut(iocmatch::Progress)) -> iocmatch::Result<iocmatch::ImportReport> + Send,
+) -> PyResult<ImportReport> {
+    let mut progress = Progress::new(py, progress)?;
+    let result = py.detach(|| cell.get().and_then(|s| fork::run(|| f(&s, &mut |p| progress.report(p)))));
+    progress.close(py);
+    result.py(py).map(ImportReport)
+}
 
 /// Where progress reports go (called from worker threads, which take the GIL for the call).
 pub struct Progress {

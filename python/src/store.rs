@@ -5,7 +5,7 @@ use crate::detector::Detector;
 use crate::errors::{invalid, IntoPyResult};
 use crate::fork;
 use crate::matcher::{match_options, Index, Matcher};
-use crate::progress::Progress;
+use crate::progress::import_with_progress;
 use crate::results::{Collection, Community, ImportReport, Indicator, Threat};
 use iocmatch::{
     CollectionUpdate, ImportDefaults, IndicatorEdit, IndicatorQuery, MatchOptions, NewCollection, NewThreat, Pagination,
@@ -355,14 +355,9 @@ impl Store {
             match_subdomains,
         };
         let input = convert::bytes_of(text, "text")?;
-        let mut progress = Progress::new(py, progress)?;
-        let result = py.detach(|| {
-            self.cell.get().and_then(|s| {
-                fork::run(|| s.import_text_with_progress(&collection, &input, &defaults, &mut |p| progress.report(p)))
-            })
-        });
-        progress.close(py);
-        result.py(py).map(ImportReport)
+        import_with_progress(py, &self.cell, progress, |s, p| {
+            s.import_text_with_progress(&collection, &input, &defaults, p)
+        })
     }
 
     /// Preview a tabular file (CSV/TSV, XLS, XLSX, ODS) for an import into a collection: a
@@ -634,15 +629,7 @@ impl Store {
         profile: Option<String>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
-            Ok(p) if !paths.is_instance_of::<PyBytes>() => vec![p],
-            _ => paths.extract().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "paths must be a path or a list of paths, not {}",
-                    convert::type_name(paths)
-                ))
-            })?,
-        };
+        let paths = crate::detect::paths_arg(paths)?;
         let options = telemetry_options(py, window, until, communities, profile)?;
         let progress = crate::detect::byte_progress(py, progress)?;
         let run = with_store(py, &self.cell, move |s| {

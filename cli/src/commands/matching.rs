@@ -6,7 +6,7 @@ use iocmatch::detect::{DetectionType, RuleSet};
 use iocmatch::matcher::NdjsonItem;
 use iocmatch::{Error, ErrorKind, Index, MatchOptions, Matcher, Profile, Result, SightingsRecorder, Store};
 use serde_json::json;
-use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -106,17 +106,7 @@ pub fn run(db: &Path, a: MatchArgs) -> Result<()> {
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
     };
-    let bar = (std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(size.unwrap_or(0));
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "matching [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b
-    });
+    let bar = crate::output::byte_bar("matching", size.unwrap_or(0));
     let input = Counting { inner: input, bar: bar.clone() };
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut err = std::io::stderr().lock();

@@ -4,7 +4,7 @@ use crate::args::RetrohuntArgs;
 use iocmatch::detect::{Alert, EventSource, Retrohunt};
 use iocmatch::time::parse_duration;
 use iocmatch::{Error, ErrorKind, Profile, Result, Store};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -52,17 +52,7 @@ pub fn run(store: &Store, a: RetrohuntArgs, json: bool) -> Result<()> {
         None => Box::new(std::io::stdout()),
     };
     let out = Mutex::new(BufWriter::with_capacity(1 << 16, out));
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(source.total_bytes());
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "retrohunt [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b
-    });
+    let bar = crate::output::byte_bar("retrohunt", source.total_bytes());
     let progress = |done: u64, total: u64| {
         if let Some(b) = &bar {
             b.set_length(total);

@@ -5,7 +5,7 @@ use crate::output;
 use iocmatch::detect::telemetry::parse_window;
 use iocmatch::detect::{EventSource, TelemetryOptions, TelemetryReport, TelemetrySummary};
 use iocmatch::{Error, ErrorKind, Profile, Result, Store, Timestamp};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 pub fn run(store: &Store, args: TelemetryArgs, json: bool) -> Result<()> {
@@ -60,17 +60,7 @@ fn make(store: &Store, a: TelemetryRunArgs, json: bool) -> Result<()> {
         store.telemetry_from_sightings(&a.collection, &options)?
     } else {
         let source = EventSource::from_paths(&a.paths)?;
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let b = indicatif::ProgressBar::new(source.total_bytes());
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "telemetry [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
-            );
-            b
-        });
+        let bar = output::byte_bar("telemetry", source.total_bytes());
         let progress = |done: u64, _total: u64| {
             if let Some(b) = &bar {
                 b.set_position(done);

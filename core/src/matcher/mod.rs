@@ -175,8 +175,8 @@ impl Candidates<'_> {
     /// Control rule still applies).
     #[cold]
     fn record(&self, m: &Matcher, rec: &SightingsRecorder, t: u32) {
-        let day = i64::from(t) / 86_400;
-        let counts = |p: &Pending| p.flags & FLAG_C2 == 0 || Some(p.field) == m.c2_field;
+        let day = Timestamp::from_secs(i64::from(t)).day();
+        let counts = |p: &Pending| m.c2_allows(p.flags, p.field);
         for (i, p) in self.pending.iter().enumerate() {
             if !counts(p) || self.pending[..i].iter().any(|q| q.layer == p.layer && q.row == p.row && counts(q)) {
                 continue;
@@ -296,6 +296,13 @@ impl Matcher {
         if t < from || (until != UNTIL_NEVER && t > until) {
             return false;
         }
+        self.c2_allows(flags, field)
+    }
+
+    /// The Command and Control rule: an IP indicator of that phase (`flags`) counts in the
+    /// `destination.ip` field only.
+    #[inline]
+    fn c2_allows(&self, flags: u32, field: u32) -> bool {
         flags & FLAG_C2 == 0 || Some(field) == self.c2_field
     }
 

@@ -254,8 +254,7 @@ impl Store {
     /// # Errors
     /// Not-found for the collection; see [`preview`].
     pub fn preview_file(&self, collection: &str, input: &[u8], filename: Option<&str>) -> Result<FilePreview> {
-        self.collection(collection)?;
-        preview(input, filename)
+        self.preview_file_sheet(collection, input, filename, None)
     }
 
     /// [`preview_sheet`] for an import into `collection` (which must exist).
